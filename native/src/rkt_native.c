@@ -1,0 +1,120 @@
+/* The three syscalls Node lacks and rkt's contract needs: flock(2) on a pod
+ * directory fd, clearing FD_CLOEXEC so the locked fd survives exec, and
+ * execve(2) so stage0 can replace itself with the stage1 entrypoint. */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static napi_value throw_errno(napi_env env, const char *syscall, int err) {
+  napi_value msg, code, error, sys, errnum;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s: %s", syscall, strerror(err));
+  napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &msg);
+  napi_create_string_utf8(env, err == EWOULDBLOCK ? "EWOULDBLOCK" : (err == ENOENT ? "ENOENT" : (err == EBADF ? "EBADF" : (err == EINTR ? "EINTR" : "EIO"))), NAPI_AUTO_LENGTH, &code);
+  napi_create_error(env, NULL, msg, &error);
+  napi_set_named_property(env, error, "code", code);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
+  napi_set_named_property(env, error, "syscall", sys);
+  napi_create_int32(env, err, &errnum);
+  napi_set_named_property(env, error, "errno", errnum);
+  napi_throw(env, error);
+  return NULL;
+}
+
+/* flock(fd, op): op is a LOCK_* combination; returns true when taken, false on
+ * EWOULDBLOCK with LOCK_NB, throws otherwise. */
+static napi_value js_flock(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  int32_t fd, op;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &op) != napi_ok) {
+    napi_throw_type_error(env, NULL, "flock(fd, op) expects two integers");
+    return NULL;
+  }
+  int rc;
+  do { rc = flock(fd, op); } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    if (errno == EWOULDBLOCK && (op & LOCK_NB)) {
+      napi_get_boolean(env, false, &result);
+      return result;
+    }
+    return throw_errno(env, "flock", errno);
+  }
+  napi_get_boolean(env, true, &result);
+  return result;
+}
+
+static napi_value js_set_cloexec(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  bool on;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_bool(env, argv[1], &on) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setCloexec(fd, on) expects an integer and a boolean");
+    return NULL;
+  }
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0) return throw_errno(env, "fcntl", errno);
+  flags = on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
+  if (fcntl(fd, F_SETFD, flags) < 0) return throw_errno(env, "fcntl", errno);
+  return NULL;
+}
+
+static char **to_cstrings(napi_env env, napi_value arr) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
+  char **out = calloc(n + 1, sizeof(char *));
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    size_t len = 0;
+    napi_get_element(env, arr, i, &v);
+    if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+    out[i] = malloc(len + 1);
+    napi_get_value_string_utf8(env, v, out[i], len + 1, &len);
+  }
+  return out;
+}
+
+/* execve(path, argv[], envp[]): returns only on failure (throws). */
+static napi_value js_execve(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t len = 0;
+  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "execve(path, argv, envp) expects a string and two arrays");
+    return NULL;
+  }
+  char *path = malloc(len + 1);
+  napi_get_value_string_utf8(env, argv[0], path, len + 1, &len);
+  char **cargv = to_cstrings(env, argv[1]);
+  char **cenv = to_cstrings(env, argv[2]);
+  if (!cargv || !cenv) {
+    napi_throw_type_error(env, NULL, "execve: argv and envp must be arrays of strings");
+    return NULL;
+  }
+  execve(path, cargv, cenv);
+  return throw_errno(env, "execve", errno);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "flock", NAPI_AUTO_LENGTH, js_flock, NULL, &fn);
+  napi_set_named_property(env, exports, "flock", fn);
+  napi_create_function(env, "setCloexec", NAPI_AUTO_LENGTH, js_set_cloexec, NULL, &fn);
+  napi_set_named_property(env, exports, "setCloexec", fn);
+  napi_create_function(env, "execve", NAPI_AUTO_LENGTH, js_execve, NULL, &fn);
+  napi_set_named_property(env, exports, "execve", fn);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

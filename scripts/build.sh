@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Compiles the native addon (flock/execve) and the TypeScript tree into dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+gyp="$(npm root -g 2>/dev/null)/npm/node_modules/node-gyp/bin/node-gyp.js"
+if [ ! -f native/build/Release/rkt_native.node ] || [ native/src/rkt_native.c -nt native/build/Release/rkt_native.node ]; then
+  (cd native && node "$gyp" rebuild --nodedir=/usr >/dev/null)
+fi
+npx tsc -p tsconfig.json
+chmod +x dist/bin/rkt.js

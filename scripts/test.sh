@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the test suite with node's test runner over the compiled tree.
+#   scripts/test.sh            unit + functional
+#   scripts/test.sh unit       unit tests only (next to the code they test)
+#   scripts/test.sh functional functional tests only (tests/, running the built rkt binary)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+which="${1:-all}"
+files=()
+if [ "$which" = all ] || [ "$which" = unit ]; then
+  while IFS= read -r f; do files+=("$f"); done < <(find dist/common dist/stage0 dist/stage1-nspawn dist/stage1-kvm -name '*.test.js' 2>/dev/null | sort)
+fi
+if [ "$which" = all ] || [ "$which" = functional ]; then
+  while IFS= read -r f; do files+=("$f"); done < <(find dist/tests -name '*.test.js' 2>/dev/null | sort)
+fi
+if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
+exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -1,0 +1,64 @@
+// Builds the commander program from the command table and runs it; returns the exit code.
+import { Command, CommanderError, Option } from 'commander';
+import { RktError } from '../../common/errors.js';
+import { normalizeGlobalOptions, type RawGlobalFlags } from './global-options.js';
+import { makeOutput } from './output.js';
+import type { ActionBinder } from './registry.js';
+import { COMMANDS } from './commands/index.js';
+
+export interface MainResult {
+  exitCode: number;
+  /** The command that ran, for the stderr prefix of an error. */
+  command: string;
+  debug: boolean;
+}
+
+export async function main(argv: readonly string[], result: MainResult): Promise<number> {
+  const program = new Command('rkt');
+  program
+    .description('rkt, the pod runner: verified App Container images as nspawn or KVM pods')
+    .addOption(new Option('--dir <dir>', 'rkt data directory').default(undefined, '/var/lib/rkt'))
+    .addOption(new Option('--local-config <dir>', 'local configuration directory').default(undefined, '/etc/rkt'))
+    .addOption(new Option('--system-config <dir>', 'system configuration directory').default(undefined, '/usr/lib/rkt'))
+    .option('--user-config <dir>', 'user configuration directory')
+    .option('--debug', 'print out more debug information to stderr')
+    .option(
+      '--insecure-options <list>',
+      'comma-separated list of security features to disable: none,image,tls,http,pubkey,capabilities,paths,seccomp,all-fetch,all-run,all',
+    )
+    .option('--trust-keys-from-https', 'automatically trust gpg keys fetched from https')
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+    });
+
+  const bind: ActionBinder = (commandName, handler) => async (...args) => {
+    result.command = commandName;
+    const raw = program.opts<RawGlobalFlags>();
+    const globals = normalizeGlobalOptions(raw);
+    result.debug = globals.debug;
+    const ctx = { globals, output: makeOutput(commandName, globals.debug), command: commandName };
+    result.exitCode = await handler(ctx, ...args);
+  };
+
+  for (const mod of COMMANDS) mod.register(program, bind);
+
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return 2;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message; help and version are successes.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      throw new RktError('USAGE', '', { exitCode: 2, cause: err });
+    }
+    throw err;
+  }
+  return result.exitCode;
+}

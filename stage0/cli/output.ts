@@ -1,0 +1,33 @@
+// Where a command's words go: results to stdout, debug and progress to stderr prefixed by the command.
+export interface Output {
+  /** A result line on stdout. */
+  out(line: string): void;
+  /** A warning on stderr, always shown. */
+  warn(line: string): void;
+  /** Explains a decision; shown only with --debug. */
+  debug(line: string): void;
+  /** Progress on stderr when it is a TTY (or with --debug). */
+  progress(line: string): void;
+  readonly debugEnabled: boolean;
+}
+
+export function makeOutput(command: string, debugEnabled: boolean): Output {
+  const tty = process.stderr.isTTY === true;
+  return {
+    debugEnabled,
+    out: (line) => process.stdout.write(line + '\n'),
+    warn: (line) => process.stderr.write(`${command}: ${line}\n`),
+    debug: (line) => {
+      if (debugEnabled) process.stderr.write(`${command}: [debug] ${line}\n`);
+    },
+    progress: (line) => {
+      if (tty) process.stderr.write(`\r\x1b[K${command}: ${line}`);
+      else if (debugEnabled) process.stderr.write(`${command}: ${line}\n`);
+    },
+  };
+}
+
+/** Ends a progress line so the next output starts clean. */
+export function endProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}
