@@ -26,6 +26,8 @@ export type RktErrorCode =
   | 'STAGE1'
   | 'STAGE1_ENTRYPOINT_MISSING'
   | 'SUBPROCESS'
+  | 'NETWORK_CONFIG'
+  | 'NETWORK'
   | 'INTERNAL';
 
 export interface RktErrorOptions {

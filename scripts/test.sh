@@ -5,8 +5,10 @@
 #   scripts/test.sh functional functional tests only (tests/, running the built rkt binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh
 which="${1:-all}"
+# Builds what is missing first (packages, node_modules, dist/, kernel, stage1 images; all
+# cached), so a clean clone can run this directly; unit tests need only the build.
+if [ "$which" = unit ]; then bash scripts/ensure-prereqs.sh --build; else bash scripts/ensure-prereqs.sh; fi
 files=()
 if [ "$which" = all ] || [ "$which" = unit ]; then
   while IFS= read -r f; do files+=("$f"); done < <(find dist/common dist/stage0 dist/stage1-nspawn dist/stage1-kvm -name '*.test.js' 2>/dev/null | sort)

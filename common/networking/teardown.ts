@@ -1,0 +1,96 @@
+// Undoes setupPodNetworks from the pod dir alone: port forwards, CNI DEL per network (reverse order),
+// then the netns. Idempotent; works after a crashed stage1 or a killed QEMU.
+import { RktError, describeCause } from '../errors.js';
+import { DEFAULT_CNI_PLUGIN_DIRS, runCniPlugin } from './cni-exec.js';
+import { sweepIpMasq } from './ipmasq-sweep.js';
+import { deleteNetns, netnsExists } from './netns.js';
+import { removePortForwards } from './port-forward.js';
+import { clearPortsRecord, portsWereApplied, readPodRecord } from './records.js';
+import { readAttachments, readNetnsFile, removeAttachment, removeNetState, type NetAttachment } from './state.js';
+
+function versionAtLeast(v: unknown, major: number, minor: number): boolean {
+  if (typeof v !== 'string') return false;
+  const [a, b] = v.split('.').map(Number);
+  return a !== undefined && b !== undefined && (a > major || (a === major && b >= minor));
+}
+
+/** The config DEL gets: the ADD config plus, from CNI 0.4.0 on, the ADD result as prevResult. */
+function delConf(a: NetAttachment): Record<string, unknown> {
+  if (a.result !== undefined && versionAtLeast(a.conf['cniVersion'], 0, 4)) return { ...a.conf, prevResult: a.result };
+  return a.conf;
+}
+
+/**
+ * Removes everything the pod's networking created. Call it from the stage1 gc entrypoint (and after
+ * a failed run). A pod that never had networking is a no-op. Continues past individual failures and
+ * reports them all at the end, keeping the records of what could not be removed for the next try.
+ */
+export async function teardownPodNetworks(podDir: string): Promise<void> {
+  const rec = await readPodRecord(podDir);
+  const nsPath = rec?.netnsPath ?? (await readNetnsFile(podDir));
+  if (rec === undefined && nsPath === undefined) return;
+  const failures: unknown[] = [];
+
+  if (rec !== undefined && (await portsWereApplied(podDir))) {
+    try {
+      await removePortForwards(rec.uuid);
+      await clearPortsRecord(podDir);
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+
+  const attachments = await readAttachments(podDir);
+  // Without the netns (a reboot, or someone deleted it) plugins cannot find their masquerade rules.
+  const netnsGone = nsPath === undefined || !(await netnsExists(nsPath));
+  for (const a of attachments.reverse()) {
+    const call = {
+      command: 'DEL' as const,
+      pluginDirs: rec?.pluginDirs ?? DEFAULT_CNI_PLUGIN_DIRS,
+      conf: delConf(a),
+      netName: a.netName,
+      containerId: rec?.uuid ?? '',
+      netnsPath: nsPath ?? '',
+      ifName: a.ifName,
+      args: a.args,
+    };
+    try {
+      try {
+        await runCniPlugin(a.pluginPath, call);
+      } catch (err) {
+        // DEL needs no arguments (plugins find the attachment by container id and ifname); arguments
+        // a plugin rejects must not make the network impossible to remove.
+        if (a.args === '') throw err;
+        await runCniPlugin(a.pluginPath, { ...call, args: '' });
+      }
+      await removeAttachment(podDir, a);
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+
+  if (netnsGone && rec !== undefined && attachments.length > 0 && failures.length === 0) {
+    try {
+      await sweepIpMasq(rec.uuid);
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+
+  // Delete the namespace only after DEL: plugins find what to undo (addresses, masquerade) inside it.
+  if (nsPath !== undefined && failures.length === 0) {
+    try {
+      await deleteNetns(nsPath);
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+
+  if (failures.length > 0) {
+    throw new RktError('NETWORK', `network teardown incomplete: ${failures.map(describeCause).join('; ')}`, {
+      cause: failures[0],
+      hint: 'fix the cause and run rkt gc again; the pod dir keeps the records of what is left',
+    });
+  }
+  await removeNetState(podDir);
+}

@@ -1,0 +1,273 @@
+// The stage0 -> stage1 contract as types: entrypoint annotations, the argv of each entrypoint
+// (builders used by stage0, parsers used by stage1s), and the environment. See docs/stage1-contract.md.
+import { RktError } from './errors.js';
+
+export const ANNOTATION_RUN = 'coreos.com/rkt/stage1/run';
+export const ANNOTATION_ENTER = 'coreos.com/rkt/stage1/enter';
+export const ANNOTATION_GC = 'coreos.com/rkt/stage1/gc';
+export const ANNOTATION_STOP = 'coreos.com/rkt/stage1/stop';
+export const ANNOTATION_INTERFACE_VERSION = 'coreos.com/rkt/stage1/interface-version';
+
+/** The interface version our own stage1s declare (and the newest this stage0 speaks). */
+export const STAGE1_INTERFACE_VERSION = 5;
+
+/** Env var carrying the fd of the pod directory, exclusively flock'ed, inherited by the run entrypoint. */
+export const LOCK_FD_ENV = 'RKT_LOCK_FD';
+
+export type Stage1Entrypoint = 'run' | 'enter' | 'gc' | 'stop';
+
+export interface Stage1Entrypoints {
+  /** Paths inside the stage1 rootfs (absolute within it, e.g. "/stage1/bin/run"). */
+  run?: string;
+  enter?: string;
+  gc?: string;
+  stop?: string;
+  /** Declared interface version; 1 when the annotation is absent (as rkt). */
+  interfaceVersion: number;
+}
+
+/** Reads the entrypoints from a stage1 image manifest's annotations. */
+export function readStage1Entrypoints(annotations: ReadonlyArray<{ name: string; value: string }>): Stage1Entrypoints {
+  const get = (n: string): string | undefined => annotations.find((a) => a.name === n)?.value;
+  const rawVersion = get(ANNOTATION_INTERFACE_VERSION);
+  let interfaceVersion = 1;
+  if (rawVersion !== undefined) {
+    if (!/^[0-9]+$/.test(rawVersion) || Number(rawVersion) < 1) {
+      throw new RktError('STAGE1', `invalid stage1 manifest: ${ANNOTATION_INTERFACE_VERSION}: expected a positive decimal, got "${rawVersion}"`);
+    }
+    interfaceVersion = Number(rawVersion);
+  }
+  const out: Stage1Entrypoints = { interfaceVersion };
+  const set = (key: Stage1Entrypoint, annotation: string): void => {
+    const v = get(annotation);
+    if (v === undefined) return;
+    if (v === '' || v.split('/').includes('..')) {
+      throw new RktError('STAGE1', `invalid stage1 manifest: ${annotation}: "${v}" is not a path inside the stage1 rootfs`);
+    }
+    out[key] = v;
+  };
+  set('run', ANNOTATION_RUN);
+  set('enter', ANNOTATION_ENTER);
+  set('gc', ANNOTATION_GC);
+  set('stop', ANNOTATION_STOP);
+  return out;
+}
+
+// ---------------------------------------------------------------- run
+
+export interface DnsConfMode {
+  resolv: 'host' | 'stage0' | 'none' | 'default';
+  hosts: 'host' | 'stage0' | 'default';
+}
+
+export interface RunArgs {
+  debug: boolean;
+  /** The --net list, split on commas ("host", "none", "default", or network names with ":args"). */
+  net: string[];
+  interactive: boolean;
+  privateUsers?: { shift: number; count: number };
+  mdsToken?: string;
+  localConfig?: string;
+  hostname?: string;
+  dnsConfMode?: DnsConfMode;
+  disableCapabilities: boolean;
+  disablePaths: boolean;
+  disableSeccomp: boolean;
+  uuid: string;
+}
+
+/**
+ * Builds the run entrypoint's argv (without argv[0]) in rkt's order. `interfaceVersion` drops flags
+ * the stage1 does not understand; stage0 warns about those (stage0/stage1/capabilities.ts).
+ */
+export function buildRunArgs(a: RunArgs, interfaceVersion: number): string[] {
+  const argv: string[] = [];
+  if (a.debug) argv.push('--debug');
+  argv.push(`--net=${a.net.join(',')}`);
+  if (a.interactive) argv.push('--interactive');
+  if (a.privateUsers) argv.push(`--private-users=${a.privateUsers.shift}:${a.privateUsers.count}`);
+  if (a.mdsToken !== undefined) argv.push(`--mds-token=${a.mdsToken}`);
+  if (a.localConfig !== undefined) argv.push(`--local-config=${a.localConfig}`);
+  if (interfaceVersion >= 2 && a.hostname !== undefined) argv.push(`--hostname=${a.hostname}`);
+  if (interfaceVersion >= 4 && a.dnsConfMode && (a.dnsConfMode.resolv !== 'default' || a.dnsConfMode.hosts !== 'default')) {
+    argv.push(`--dns-conf-mode=resolv=${a.dnsConfMode.resolv},hosts=${a.dnsConfMode.hosts}`);
+  }
+  if (interfaceVersion >= 3) {
+    if (a.disableCapabilities) argv.push('--disable-capabilities-restriction');
+    if (a.disablePaths) argv.push('--disable-paths');
+    if (a.disableSeccomp) argv.push('--disable-seccomp');
+  }
+  argv.push(a.uuid);
+  return argv;
+}
+
+/** Parses the run entrypoint's argv (process.argv.slice(2) in a stage1). Unknown flags are errors. */
+export function parseRunArgs(argv: readonly string[]): RunArgs {
+  const p = scan(argv, {
+    bools: ['--debug', '--interactive', '--disable-capabilities-restriction', '--disable-paths', '--disable-seccomp'],
+    values: ['--net', '--private-users', '--mds-token', '--local-config', '--hostname', '--dns-conf-mode'],
+    entrypoint: 'run',
+  });
+  const uuid = onePositional(p.positionals, 'run');
+  const net = p.values.get('--net');
+  const out: RunArgs = {
+    debug: p.bools.has('--debug'),
+    net: net === undefined || net === '' ? ['default'] : net.split(','),
+    interactive: p.bools.has('--interactive'),
+    disableCapabilities: p.bools.has('--disable-capabilities-restriction'),
+    disablePaths: p.bools.has('--disable-paths'),
+    disableSeccomp: p.bools.has('--disable-seccomp'),
+    uuid,
+  };
+  const pu = p.values.get('--private-users');
+  if (pu !== undefined) out.privateUsers = parsePrivateUsers(pu);
+  const mds = p.values.get('--mds-token');
+  if (mds !== undefined) out.mdsToken = mds;
+  const lc = p.values.get('--local-config');
+  if (lc !== undefined) out.localConfig = lc;
+  const hn = p.values.get('--hostname');
+  if (hn !== undefined) out.hostname = hn;
+  const dns = p.values.get('--dns-conf-mode');
+  if (dns !== undefined) out.dnsConfMode = parseDnsConfMode(dns);
+  return out;
+}
+
+/** Parses `<shift>:<count>` (the --private-users value and the private-users-prepared file). */
+export function parsePrivateUsers(s: string): { shift: number; count: number } {
+  const m = /^([0-9]+):([0-9]+)$/.exec(s.trim());
+  if (!m) throw contractError('run', `--private-users: expected <shift>:<count>, got "${s}"`);
+  const shift = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || shift + count > 0x100000000) throw contractError('run', `--private-users: range ${s} is out of bounds`);
+  return { shift, count };
+}
+
+export function parseDnsConfMode(s: string): DnsConfMode {
+  const out: DnsConfMode = { resolv: 'default', hosts: 'default' };
+  for (const part of s.split(',')) {
+    const [k, v] = part.split('=', 2);
+    if (k === 'resolv' && (v === 'host' || v === 'stage0' || v === 'none' || v === 'default')) out.resolv = v;
+    else if (k === 'hosts' && (v === 'host' || v === 'stage0' || v === 'default')) out.hosts = v;
+    else throw contractError('run', `--dns-conf-mode: expected resolv=<host|stage0|none|default>,hosts=<host|stage0|default>, got "${s}"`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- enter
+
+export interface EnterArgs {
+  pid: number;
+  appName: string;
+  /** The command and its args (non-empty). */
+  command: string[];
+}
+
+export function buildEnterArgs(a: EnterArgs): string[] {
+  return [`--pid=${a.pid}`, `--appname=${a.appName}`, '--', ...a.command];
+}
+
+export function parseEnterArgs(argv: readonly string[]): EnterArgs {
+  const p = scan(argv, { bools: [], values: ['--pid', '--appname'], entrypoint: 'enter' });
+  const pid = p.values.get('--pid');
+  const appName = p.values.get('--appname');
+  if (pid === undefined || !/^[1-9][0-9]*$/.test(pid)) throw contractError('enter', `--pid: expected a process id, got "${pid ?? ''}"`);
+  if (appName === undefined || appName === '') throw contractError('enter', '--appname is required');
+  if (p.positionals.length === 0) throw contractError('enter', 'a command is required after "--"');
+  return { pid: Number(pid), appName, command: p.positionals };
+}
+
+// ---------------------------------------------------------------- stop
+
+export interface StopArgs {
+  force: boolean;
+  uuid: string;
+}
+
+export function buildStopArgs(a: StopArgs): string[] {
+  return [...(a.force ? ['--force'] : []), a.uuid];
+}
+
+export function parseStopArgs(argv: readonly string[]): StopArgs {
+  const p = scan(argv, { bools: ['--force'], values: [], entrypoint: 'stop' });
+  return { force: p.bools.has('--force'), uuid: onePositional(p.positionals, 'stop') };
+}
+
+// ---------------------------------------------------------------- gc
+
+export interface GcArgs {
+  debug: boolean;
+  localConfig?: string;
+  uuid: string;
+}
+
+/** gc argv; `--local-config <dir>` (two words, as rkt) only for interface version >= 5. */
+export function buildGcArgs(a: GcArgs, interfaceVersion: number): string[] {
+  const argv: string[] = [];
+  if (a.debug) argv.push('--debug');
+  if (interfaceVersion >= 5 && a.localConfig !== undefined) argv.push('--local-config', a.localConfig);
+  argv.push(a.uuid);
+  return argv;
+}
+
+export function parseGcArgs(argv: readonly string[]): GcArgs {
+  const p = scan(argv, { bools: ['--debug'], values: ['--local-config'], entrypoint: 'gc' });
+  const out: GcArgs = { debug: p.bools.has('--debug'), uuid: onePositional(p.positionals, 'gc') };
+  const lc = p.values.get('--local-config');
+  if (lc !== undefined) out.localConfig = lc;
+  return out;
+}
+
+// ---------------------------------------------------------------- shared scanning
+
+interface Scanned {
+  bools: Set<string>;
+  values: Map<string, string>;
+  positionals: string[];
+}
+
+/**
+ * A strict scanner for the entrypoint grammars: `--flag`, `--flag=value`, `--flag value`; `--` ends
+ * flags; the first positional also ends flags (the command of enter follows "--" anyway).
+ */
+function scan(argv: readonly string[], spec: { bools: string[]; values: string[]; entrypoint: Stage1Entrypoint }): Scanned {
+  const out: Scanned = { bools: new Set(), values: new Map(), positionals: [] };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('--')) break;
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    if (spec.bools.includes(name)) {
+      const v = eq < 0 ? 'true' : a.slice(eq + 1);
+      if (v === 'true') out.bools.add(name);
+      else if (v !== 'false') throw contractError(spec.entrypoint, `${name}: expected true or false, got "${v}"`);
+    } else if (spec.values.includes(name)) {
+      if (eq >= 0) out.values.set(name, a.slice(eq + 1));
+      else {
+        const next = argv[i + 1];
+        if (next === undefined) throw contractError(spec.entrypoint, `${name} needs a value`);
+        out.values.set(name, next);
+        i++;
+      }
+    } else {
+      throw contractError(spec.entrypoint, `unknown flag ${name}`);
+    }
+  }
+  out.positionals = argv.slice(i);
+  return out;
+}
+
+function onePositional(pos: string[], ep: Stage1Entrypoint): string {
+  if (pos.length !== 1 || pos[0] === undefined || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(pos[0])) {
+    throw contractError(ep, `expected exactly one pod uuid argument, got ${JSON.stringify(pos)}`);
+  }
+  return pos[0];
+}
+
+function contractError(ep: Stage1Entrypoint, msg: string): RktError {
+  return new RktError('USAGE', `stage1 ${ep}: ${msg}`);
+}

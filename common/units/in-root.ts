@@ -1,0 +1,61 @@
+// Reads files of an app image from the host side without letting the image's symlinks escape its root:
+// every path is resolved component by component as if the root were "/" (like chroot would).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+
+const MAX_SYMLINKS = 40;
+
+/**
+ * Resolves `p` (absolute, inside the image) to a host path under `root`, following symlinks inside
+ * the root only. Returns undefined when a component does not exist.
+ */
+export async function resolveInRoot(root: string, p: string): Promise<string | undefined> {
+  const pending = p.split('/').filter((c) => c !== '' && c !== '.');
+  const done: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const c = pending.shift() as string;
+    if (c === '..') {
+      done.pop();
+      continue;
+    }
+    const host = path.join(root, ...done, c);
+    let st;
+    try {
+      st = await fs.lstat(host);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+      throw err;
+    }
+    if (!st.isSymbolicLink()) {
+      done.push(c);
+      continue;
+    }
+    if (++links > MAX_SYMLINKS) return undefined;
+    const target = await fs.readlink(host);
+    if (target.startsWith('/')) done.length = 0;
+    pending.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
+  }
+  return path.join(root, ...done);
+}
+
+/** Reads a text file of the image, or returns undefined when it is missing. */
+export async function readFileInRoot(root: string, p: string): Promise<string | undefined> {
+  const host = await resolveInRoot(root, p);
+  if (host === undefined) return undefined;
+  try {
+    return await fs.readFile(host, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'EISDIR') return undefined;
+    throw err;
+  }
+}
+
+/** Owner of a path of the image (not following a final symlink out of the root). */
+export async function statInRoot(root: string, p: string): Promise<{ uid: number; gid: number } | undefined> {
+  const host = await resolveInRoot(root, p);
+  if (host === undefined) return undefined;
+  const st = await fs.lstat(host);
+  return { uid: st.uid, gid: st.gid };
+}

@@ -1,0 +1,347 @@
+// rkt's image/app argument grammar for run, prepare and run-prepared, parsed by hand because per-app flags
+// follow their image: `[pod flags] IMAGE [app flags] [-- args ---] IMAGE ...`. Yields a frozen, defaulted object.
+import { RktError } from '../../common/errors.js';
+import { volumeFromString, type Volume } from '../../common/appc/index.js';
+
+export type PodCommand = 'run' | 'prepare' | 'run-prepared';
+
+export interface MountArg {
+  volume: string;
+  target: string;
+}
+
+export interface AppArg {
+  image: string;
+  /** Words between `--` and `---` (appended to the exec). */
+  args?: string[];
+  exec?: string;
+  name?: string;
+  user?: string;
+  group?: string;
+  supplementaryGids?: number[];
+  workingDir?: string;
+  readonlyRootfs?: boolean;
+  environment: { name: string; value: string }[];
+  mounts: MountArg[];
+  memory?: string;
+  cpu?: string;
+  cpuShares?: number;
+  capsRetain?: string[];
+  capsRemove?: string[];
+  seccomp?: { mode: 'retain' | 'remove'; errno?: string; set: string[] };
+  oomScoreAdj?: number;
+  signature?: string;
+  userAnnotations: Record<string, string>;
+  userLabels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface Stage1Flags {
+  image?: string;
+  name?: string;
+  path?: string;
+  url?: string;
+  hash?: string;
+  fromDir?: string;
+}
+
+export interface PodArgs {
+  command: PodCommand;
+  apps: AppArg[];
+  /** run-prepared's pod uuid (its single positional). */
+  uuid?: string;
+  podMounts: MountArg[];
+  volumes: Volume[];
+  setEnv: { name: string; value: string }[];
+  setEnvFiles: string[];
+  inheritEnv: boolean;
+  net: string[];
+  netGiven: boolean;
+  dns: string[];
+  dnsSearch: string[];
+  dnsOpt: string[];
+  dnsDomain?: string;
+  hostsEntries: string[];
+  hostname?: string;
+  interactive: boolean;
+  noOverlay: boolean;
+  privateUsers: boolean;
+  podManifest?: string;
+  pullPolicy: 'new' | 'update' | 'never';
+  pullPolicyGiven: boolean;
+  stage1: Stage1Flags;
+  uuidFileSave?: string;
+  mdsRegister: boolean;
+  quiet: boolean;
+}
+
+type FlagKind = 'value' | 'bool' | 'optional';
+interface FlagSpec {
+  kind: FlagKind;
+  /** Per-app flag (applies to the preceding image). */
+  app?: boolean;
+  /** Which commands accept it. */
+  cmds: readonly PodCommand[];
+}
+
+const RUN_PREP: readonly PodCommand[] = ['run', 'prepare'];
+const RUNTIME: readonly PodCommand[] = ['run', 'run-prepared'];
+const ALL: readonly PodCommand[] = ['run', 'prepare', 'run-prepared'];
+
+const FLAGS: Record<string, FlagSpec> = {
+  // per-app
+  '--exec': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--name': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--user': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--group': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--supplementary-gids': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--working-dir': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--readonly-rootfs': { kind: 'bool', app: true, cmds: RUN_PREP },
+  '--environment': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--mount': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--memory': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--cpu': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--cpu-shares': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--caps-retain': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--caps-remove': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--seccomp': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--oom-score-adj': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--signature': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--user-annotation': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--user-label': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--annotation': { kind: 'value', app: true, cmds: RUN_PREP },
+  // pod-wide, prepare time
+  '--volume': { kind: 'value', cmds: RUN_PREP },
+  '--set-env': { kind: 'value', cmds: RUN_PREP },
+  '--set-env-file': { kind: 'value', cmds: RUN_PREP },
+  '--inherit-env': { kind: 'bool', cmds: RUN_PREP },
+  '--no-overlay': { kind: 'bool', cmds: RUN_PREP },
+  '--private-users': { kind: 'bool', cmds: RUN_PREP },
+  '--pod-manifest': { kind: 'value', cmds: RUN_PREP },
+  '--pull-policy': { kind: 'value', cmds: RUN_PREP },
+  '--store-only': { kind: 'bool', cmds: RUN_PREP },
+  '--no-store': { kind: 'bool', cmds: RUN_PREP },
+  '--stage1-image': { kind: 'value', cmds: RUN_PREP },
+  '--stage1-name': { kind: 'value', cmds: RUN_PREP },
+  '--stage1-path': { kind: 'value', cmds: RUN_PREP },
+  '--stage1-url': { kind: 'value', cmds: RUN_PREP },
+  '--stage1-hash': { kind: 'value', cmds: RUN_PREP },
+  '--stage1-from-dir': { kind: 'value', cmds: RUN_PREP },
+  '--uuid-file-save': { kind: 'value', cmds: RUN_PREP },
+  '--quiet': { kind: 'bool', cmds: ['prepare'] },
+  // pod-wide, run time
+  '--net': { kind: 'optional', cmds: RUNTIME },
+  '--dns': { kind: 'value', cmds: RUNTIME },
+  '--dns-search': { kind: 'value', cmds: RUNTIME },
+  '--dns-opt': { kind: 'value', cmds: RUNTIME },
+  '--dns-domain': { kind: 'value', cmds: RUNTIME },
+  '--hosts-entry': { kind: 'value', cmds: RUNTIME },
+  '--hostname': { kind: 'value', cmds: RUNTIME },
+  '--interactive': { kind: 'bool', cmds: RUNTIME },
+  '--mds-register': { kind: 'bool', cmds: ALL },
+};
+
+function usage(msg: string, hint?: string): RktError {
+  return new RktError('USAGE', msg, hint === undefined ? {} : { hint });
+}
+
+function parseBool(flag: string, v: string): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw usage(`invalid value for ${flag}: expected true or false, got "${v}"`);
+}
+
+function keyValue(flag: string, v: string): { name: string; value: string } {
+  const eq = v.indexOf('=');
+  if (eq <= 0) throw usage(`invalid value for ${flag}: expected NAME=VALUE, got "${v}"`);
+  return { name: v.slice(0, eq), value: v.slice(eq + 1) };
+}
+
+function parseMount(v: string): MountArg {
+  const out: Partial<MountArg> = {};
+  for (const part of v.split(',')) {
+    const { name, value } = keyValue('--mount', part);
+    if (name === 'volume') out.volume = value;
+    else if (name === 'target') out.target = value;
+    else throw usage(`invalid --mount "${v}": unknown key "${name}"`, 'expected --mount volume=NAME,target=PATH');
+  }
+  if (!out.volume || !out.target) throw usage(`invalid --mount "${v}": needs volume= and target=`, 'expected --mount volume=NAME,target=PATH');
+  return { volume: out.volume, target: out.target };
+}
+
+function parseInteger(flag: string, v: string): number {
+  if (!/^-?[0-9]+$/.test(v)) throw usage(`invalid value for ${flag}: expected an integer, got "${v}"`);
+  return Number(v);
+}
+
+function parseSeccomp(v: string): NonNullable<AppArg['seccomp']> {
+  let mode: 'retain' | 'remove' | undefined;
+  let errno: string | undefined;
+  const set: string[] = [];
+  for (const part of v.split(',')) {
+    if (part.startsWith('mode=')) {
+      const m = part.slice(5);
+      if (m !== 'retain' && m !== 'remove') throw usage(`invalid --seccomp "${v}": mode must be retain or remove`);
+      mode = m;
+    } else if (part.startsWith('errno=')) errno = part.slice(6);
+    else if (part !== '') set.push(part);
+  }
+  if (!mode) throw usage(`invalid --seccomp "${v}": missing mode=retain|remove`);
+  if (set.length === 0) throw usage(`invalid --seccomp "${v}": no syscalls given`);
+  return errno === undefined ? { mode, set } : { mode, errno, set };
+}
+
+function newApp(image: string): AppArg {
+  return { image, environment: [], mounts: [], userAnnotations: {}, userLabels: {}, annotations: {} };
+}
+
+function applyAppFlag(app: AppArg, flag: string, v: string): void {
+  switch (flag) {
+    case '--exec': app.exec = v; break;
+    case '--name': app.name = v; break;
+    case '--user': app.user = v; break;
+    case '--group': app.group = v; break;
+    case '--supplementary-gids':
+      app.supplementaryGids = v.split(',').map((g) => parseInteger(flag, g.trim()));
+      break;
+    case '--working-dir': app.workingDir = v; break;
+    case '--readonly-rootfs': app.readonlyRootfs = parseBool(flag, v); break;
+    case '--environment': app.environment.push(keyValue(flag, v)); break;
+    case '--mount': app.mounts.push(parseMount(v)); break;
+    case '--memory': app.memory = v; break;
+    case '--cpu': app.cpu = v; break;
+    case '--cpu-shares': app.cpuShares = parseInteger(flag, v); break;
+    case '--caps-retain': app.capsRetain = v.split(',').filter((s) => s !== ''); break;
+    case '--caps-remove': app.capsRemove = v.split(',').filter((s) => s !== ''); break;
+    case '--seccomp': app.seccomp = parseSeccomp(v); break;
+    case '--oom-score-adj': app.oomScoreAdj = parseInteger(flag, v); break;
+    case '--signature': app.signature = v; break;
+    case '--user-annotation': { const kv = keyValue(flag, v); app.userAnnotations[kv.name] = kv.value; break; }
+    case '--user-label': { const kv = keyValue(flag, v); app.userLabels[kv.name] = kv.value; break; }
+    case '--annotation': { const kv = keyValue(flag, v); app.annotations[kv.name] = kv.value; break; }
+    default: throw usage(`unknown flag ${flag}`);
+  }
+}
+
+function emptyPodArgs(command: PodCommand): PodArgs {
+  return {
+    command, apps: [], podMounts: [], volumes: [], setEnv: [], setEnvFiles: [], inheritEnv: false,
+    net: ['host'], netGiven: false, dns: [], dnsSearch: [], dnsOpt: [], hostsEntries: [], interactive: false,
+    noOverlay: false, privateUsers: false, pullPolicy: 'new', pullPolicyGiven: false, stage1: {}, mdsRegister: false, quiet: false,
+  };
+}
+
+function applyPodFlag(p: PodArgs, flag: string, v: string): void {
+  switch (flag) {
+    case '--volume': p.volumes.push(volumeFromString(v)); break;
+    case '--set-env': p.setEnv.push(keyValue(flag, v)); break;
+    case '--set-env-file': p.setEnvFiles.push(v); break;
+    case '--inherit-env': p.inheritEnv = parseBool(flag, v); break;
+    case '--no-overlay': p.noOverlay = parseBool(flag, v); break;
+    case '--private-users': p.privateUsers = parseBool(flag, v); break;
+    case '--pod-manifest': p.podManifest = v; break;
+    case '--pull-policy':
+      if (v !== 'new' && v !== 'update' && v !== 'never') throw usage(`invalid --pull-policy "${v}": expected new, update or never`);
+      p.pullPolicy = v;
+      p.pullPolicyGiven = true;
+      break;
+    case '--store-only': if (parseBool(flag, v)) { p.pullPolicy = 'never'; p.pullPolicyGiven = true; } break;
+    case '--no-store': if (parseBool(flag, v)) { p.pullPolicy = 'update'; p.pullPolicyGiven = true; } break;
+    case '--stage1-image': p.stage1.image = v; break;
+    case '--stage1-name': p.stage1.name = v; break;
+    case '--stage1-path': p.stage1.path = v; break;
+    case '--stage1-url': p.stage1.url = v; break;
+    case '--stage1-hash': p.stage1.hash = v; break;
+    case '--stage1-from-dir': p.stage1.fromDir = v; break;
+    case '--uuid-file-save': p.uuidFileSave = v; break;
+    case '--quiet': p.quiet = parseBool(flag, v); break;
+    case '--net':
+      p.net = p.netGiven ? [...p.net, ...v.split(',')] : v.split(',');
+      p.netGiven = true;
+      break;
+    case '--dns': p.dns.push(v); break;
+    case '--dns-search': p.dnsSearch.push(v); break;
+    case '--dns-opt': p.dnsOpt.push(v); break;
+    case '--dns-domain': p.dnsDomain = v; break;
+    case '--hosts-entry': p.hostsEntries.push(v); break;
+    case '--hostname': p.hostname = v; break;
+    case '--interactive': p.interactive = parseBool(flag, v); break;
+    case '--mds-register': p.mdsRegister = parseBool(flag, v); break;
+    default: throw usage(`unknown flag ${flag}`);
+  }
+}
+
+/** Parses the words after `rkt <command>`. */
+export function parsePodArgs(command: PodCommand, argv: readonly string[]): PodArgs {
+  const p = emptyPodArgs(command);
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const last = p.apps[p.apps.length - 1];
+    if (a === '--') {
+      if (command !== 'run' && command !== 'prepare') throw usage('"--" app arguments are only valid after an image');
+      if (!last) throw usage('"--" must follow an image');
+      if (last.args !== undefined) throw usage(`only one "--" argument block is allowed per image (${last.image})`);
+      const args: string[] = [];
+      for (i++; i < argv.length && argv[i] !== '---'; i++) args.push(argv[i] ?? '');
+      last.args = args;
+      continue;
+    }
+    if (a === '---') throw usage('"---" without a preceding "--"');
+    if (!a.startsWith('-') || a === '-') {
+      if (command === 'run-prepared') positionals.push(a);
+      else p.apps.push(newApp(a));
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const flag = eq < 0 ? a : a.slice(0, eq);
+    const spec = FLAGS[flag];
+    if (!spec) throw usage(`unknown flag ${flag}`, `see "rkt ${command} --help"`);
+    if (!spec.cmds.includes(command)) throw usage(`flag ${flag} is not valid for rkt ${command}`, `see "rkt ${command} --help"`);
+    let value: string;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else if (spec.kind === 'bool') value = 'true';
+    else if (spec.kind === 'optional') value = 'default';
+    else {
+      const next = argv[i + 1];
+      if (next === undefined) throw usage(`flag ${flag} needs a value`);
+      value = next;
+      i++;
+    }
+    if (spec.app && flag === '--mount' && !last) p.podMounts.push(parseMount(value));
+    else if (spec.app) {
+      if (!last) throw usage(`${flag} must follow an image`, `put per-app flags after the image they apply to`);
+      applyAppFlag(last, flag, value);
+    } else applyPodFlag(p, flag, value);
+  }
+  if (command === 'run-prepared') {
+    if (positionals.length !== 1) throw usage('rkt run-prepared takes exactly one pod uuid');
+    p.uuid = positionals[0];
+  }
+  validate(p);
+  return p;
+}
+
+function validate(p: PodArgs): void {
+  if (p.podManifest !== undefined) {
+    const conflicts: string[] = [];
+    if (p.apps.length > 0) conflicts.push('images');
+    if (p.volumes.length > 0) conflicts.push('--volume');
+    if (p.podMounts.length > 0) conflicts.push('--mount');
+    if (p.setEnv.length > 0 || p.setEnvFiles.length > 0 || p.inheritEnv) conflicts.push('--set-env/--set-env-file/--inherit-env');
+    if (p.pullPolicyGiven) conflicts.push('--pull-policy');
+    if (conflicts.length > 0) {
+      throw usage(`--pod-manifest conflicts with ${conflicts.join(', ')}`, 'a pod manifest already names the images, volumes and environment');
+    }
+  } else if (p.command !== 'run-prepared' && p.apps.length === 0) {
+    throw usage('at least one image is required', `usage: rkt ${p.command} [flags] IMAGE [app flags] [-- args ---] ...`);
+  }
+  if (p.interactive && p.command !== 'run-prepared' && p.apps.length > 1) throw usage('--interactive is only supported with one image');
+  for (const n of p.net) {
+    if (n === '') throw usage('invalid --net: empty network name');
+  }
+  if (p.net.includes('host') && p.net.length > 1) throw usage('invalid --net: "host" cannot be combined with other networks');
+  if (p.net.includes('none') && p.net.length > 1) throw usage('invalid --net: "none" cannot be combined with other networks');
+  const s1 = Object.keys(p.stage1);
+  if (s1.length > 1) throw usage(`only one stage1 selector may be given, got ${s1.map((k) => `--stage1-${k === 'fromDir' ? 'from-dir' : k}`).join(', ')}`);
+}

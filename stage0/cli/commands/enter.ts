@@ -1,0 +1,69 @@
+// `rkt enter`: run a command inside a running pod's app by becoming the stage1's enter entrypoint.
+import { RktError } from '../../../common/errors.js';
+import { buildEnterArgs } from '../../../common/stage1-contract.js';
+import { readPodManifestFile, readPodPid } from '../../pod/info.js';
+import { probePod, requirePod } from '../../pod/state.js';
+import { podArgument } from '../../pod/uuid.js';
+import { execEnterEntrypoint } from '../../stage1/invoke.js';
+import { entrypointPath, readPodStage1 } from '../../stage1/pod-stage1.js';
+import type { CommandModule } from '../registry.js';
+
+const DEFAULT_COMMAND = '/bin/sh';
+
+/** Waits for the stage1 to write pid/ppid, as long as the pod keeps running. */
+async function waitForPid(dataDir: string, uuid: string): Promise<number> {
+  for (;;) {
+    const snap = await probePod(dataDir, uuid);
+    if (!snap || snap.state !== 'running') throw new RktError('POD_STATE', `pod ${uuid} is not running anymore`);
+    const pid = await readPodPid(snap.dir);
+    if (pid !== undefined) return pid;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const enterCommand: CommandModule = {
+  register(parent, bind) {
+    parent
+      .command('enter')
+      .description('enter the namespaces of an app within a rkt pod')
+      .usage('[--app=APPNAME] UUID [CMD [ARGS ...]]')
+      .argument('[uuid]', 'pod uuid or unique prefix')
+      .argument('[cmd...]', 'command to run (default /bin/sh)')
+      .option('--app <name>', 'name of the app to enter within the specified pod')
+      .option('--uuid-file <file>', 'read pod UUID from file instead of argument')
+      .passThroughOptions(true)
+      .action(
+        bind('enter', async (ctx, uuidArg: string | undefined, cmdArgs: string[], flags: { app?: string; uuidFile?: string }) => {
+          const dataDir = ctx.globals.dir;
+          // With --uuid-file the first positional is already the command.
+          const command = flags.uuidFile !== undefined && uuidArg !== undefined ? [uuidArg, ...cmdArgs] : [...cmdArgs];
+          const uuid = await podArgument(dataDir, flags.uuidFile !== undefined ? undefined : uuidArg, flags.uuidFile);
+          const snap = await requirePod(dataDir, uuid);
+          if (snap.state !== 'running') {
+            throw new RktError('POD_STATE', `cannot enter pod ${uuid}: it is ${snap.state}, not running`, { hint: 'only a running pod can be entered' });
+          }
+          const manifest = await readPodManifestFile(snap.dir);
+          const apps = manifest?.apps.map((a) => a.name) ?? [];
+          let app = flags.app;
+          if (app === undefined) {
+            if (apps.length !== 1 || apps[0] === undefined) {
+              ctx.output.warn('pod apps:');
+              for (const a of apps) ctx.output.warn(`  ${a}`);
+              throw new RktError('USAGE', `pod ${uuid} has ${apps.length} apps: say which to enter with --app=NAME`, { exitCode: 254 });
+            }
+            app = apps[0];
+          } else if (!apps.includes(app)) {
+            throw new RktError('USAGE', `pod ${uuid} has no app "${app}" (apps: ${apps.join(', ')})`, { exitCode: 254 });
+          }
+          if (command.length === 0) {
+            ctx.output.warn(`no command specified, assuming "${DEFAULT_COMMAND}"`);
+            command.push(DEFAULT_COMMAND);
+          }
+          const s1 = await readPodStage1(snap.dir);
+          const ep = entrypointPath(snap.dir, s1, 'enter');
+          const pid = await waitForPid(dataDir, uuid);
+          return execEnterEntrypoint(snap.dir, ep, buildEnterArgs({ pid, appName: app, command }), ctx.output);
+        }),
+      );
+  },
+};

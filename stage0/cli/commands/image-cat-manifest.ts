@@ -1,0 +1,24 @@
+// `rkt image cat-manifest IMAGE`: print a stored image's manifest.
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { openStore } from '../../store/index.js';
+import { manifestFile } from '../../store/layout.js';
+import type { ActionBinder } from '../registry.js';
+
+export function registerImageCatManifest(image: Command, bind: ActionBinder): void {
+  image
+    .command('cat-manifest')
+    .description("print an image's manifest")
+    .argument('<IMAGE>', 'image ID, ID prefix or name')
+    .option('--pretty-print', 'indent the JSON')
+    .action(
+      bind('image cat-manifest', async (ctx, ref: string, flags: { prettyPrint?: boolean }) => {
+        const store = await openStore(ctx.globals.dir);
+        const id = await store.resolveImageRef(ref);
+        await store.getImageManifest(id); // validates it
+        const value: unknown = JSON.parse(await readFile(manifestFile(store.layout, id), 'utf8'));
+        ctx.output.out(flags.prettyPrint ? JSON.stringify(value, null, '\t') : JSON.stringify(value));
+        return 0;
+      }),
+    );
+}

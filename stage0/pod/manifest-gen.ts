@@ -1,0 +1,156 @@
+// Builds the pod manifest from the images and the command line, with rkt's override rules:
+// env precedence inherit < image < --set-env-file < --set-env < --environment; per-app --mount wins over
+// a pod-wide one on the same path; CLI isolators replace the image's isolator of the same name.
+import fs from 'node:fs/promises';
+import {
+  AC_VERSION, capsRemoveIsolator, capsRetainIsolator, cpuIsolator, cpuSharesIsolator, defaultAppName, memoryIsolator,
+  oomScoreAdjIsolator, seccompIsolator, validateACName,
+  type App, type ImageManifest, type Isolator, type PodManifest, type RuntimeApp, type Volume,
+} from '../../common/appc/index.js';
+import { errnoCode, RktError } from '../../common/errors.js';
+import type { AppArg, MountArg, PodArgs } from '../cli/app-args.js';
+
+export interface ResolvedApp {
+  arg: AppArg;
+  imageId: string;
+  manifest: ImageManifest;
+}
+
+type Env = Map<string, string>;
+
+/** KEY=VALUE lines; blank lines and # comments skipped. */
+export async function readEnvFile(file: string): Promise<{ name: string; value: string }[]> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new RktError('USAGE', `cannot read --set-env-file ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err });
+  }
+  const out: { name: string; value: string }[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new RktError('USAGE', `invalid --set-env-file ${file}:${i + 1}: expected NAME=VALUE`);
+    out.push({ name: line.slice(0, eq), value: line.slice(eq + 1) });
+  });
+  return out;
+}
+
+function setAll(env: Env, list: readonly { name: string; value: string }[]): void {
+  for (const e of list) env.set(e.name, e.value);
+}
+
+function mergedMounts(podMounts: readonly MountArg[], appMounts: readonly MountArg[]): { volume: string; path: string }[] {
+  const byPath = new Map<string, string>();
+  for (const m of podMounts) byPath.set(m.target, m.volume);
+  for (const m of appMounts) byPath.set(m.target, m.volume);
+  return [...byPath].map(([p, volume]) => ({ volume, path: p }));
+}
+
+function cliIsolators(a: AppArg): Isolator[] {
+  const out: Isolator[] = [];
+  if (a.memory !== undefined) out.push(memoryIsolator(a.memory));
+  if (a.cpu !== undefined) out.push(cpuIsolator(a.cpu));
+  if (a.cpuShares !== undefined) out.push(cpuSharesIsolator(a.cpuShares));
+  if (a.capsRetain !== undefined) out.push(capsRetainIsolator(a.capsRetain));
+  if (a.capsRemove !== undefined) out.push(capsRemoveIsolator(a.capsRemove));
+  if (a.seccomp !== undefined) out.push(seccompIsolator(a.seccomp.mode, a.seccomp.set, a.seccomp.errno));
+  if (a.oomScoreAdj !== undefined) out.push(oomScoreAdjIsolator(a.oomScoreAdj));
+  return out;
+}
+
+/** Families a CLI isolator replaces: retain and remove sets of one kind exclude each other. */
+function replacedBy(name: string): string[] {
+  if (name.startsWith('os/linux/capabilities-')) return ['os/linux/capabilities-retain-set', 'os/linux/capabilities-remove-set'];
+  if (name.startsWith('os/linux/seccomp-')) return ['os/linux/seccomp-retain-set', 'os/linux/seccomp-remove-set'];
+  return [name];
+}
+
+function mergeIsolators(image: readonly Isolator[], cli: readonly Isolator[]): Isolator[] {
+  const drop = new Set(cli.flatMap((i) => replacedBy(i.name)));
+  return [...image.filter((i) => !drop.has(i.name)), ...cli];
+}
+
+function buildApp(r: ResolvedApp, name: string, p: PodArgs, env: Env, img: App | undefined, a: AppArg): RuntimeApp {
+  const app: App = img
+    ? { ...img, exec: [...img.exec], environment: [], isolators: [...img.isolators] }
+    : {
+        exec: [], user: '0', group: '0', supplementaryGIDs: [], eventHandlers: [], workingDirectory: '/', environment: [],
+        mountPoints: [], ports: [], isolators: [],
+      };
+  if (a.exec !== undefined) app.exec = [a.exec];
+  if (a.args !== undefined) app.exec = [...app.exec, ...a.args];
+  if (app.exec.length === 0) throw new RktError('USAGE', `app ${name} has no exec`, { hint: 'give one with --exec after the image' });
+  if (a.user !== undefined) app.user = a.user;
+  if (a.group !== undefined) app.group = a.group;
+  if (a.supplementaryGids !== undefined) app.supplementaryGIDs = a.supplementaryGids;
+  if (a.workingDir !== undefined) app.workingDirectory = a.workingDir;
+  setAll(env, a.environment);
+  app.environment = [...env].map(([n, value]) => ({ name: n, value }));
+  app.isolators = mergeIsolators(app.isolators, cliIsolators(a));
+  if (Object.keys(a.userAnnotations).length > 0) app.userAnnotations = { ...a.userAnnotations };
+  if (Object.keys(a.userLabels).length > 0) app.userLabels = { ...a.userLabels };
+  const ra: RuntimeApp = {
+    name,
+    image: { name: r.manifest.name, id: r.imageId, labels: r.manifest.labels },
+    app,
+    mounts: mergedMounts(p.podMounts, a.mounts),
+    annotations: Object.entries(a.annotations).map(([n, value]) => ({ name: n, value })),
+  };
+  if (a.readonlyRootfs !== undefined) ra.readOnlyRootFS = a.readonlyRootfs;
+  return ra;
+}
+
+/** The pod manifest for `run`/`prepare` with images on the command line. */
+export async function generatePodManifest(p: PodArgs, apps: readonly ResolvedApp[], inheritedEnv: NodeJS.ProcessEnv): Promise<PodManifest> {
+  // Layers under --environment, in precedence order; the image layer is applied per app.
+  const inherit: Env = new Map();
+  if (p.inheritEnv) for (const [k, v] of Object.entries(inheritedEnv)) if (v !== undefined) inherit.set(k, v);
+  const above: Env = new Map();
+  for (const f of p.setEnvFiles) setAll(above, await readEnvFile(f));
+  setAll(above, p.setEnv);
+
+  const names = new Set<string>();
+  const out: RuntimeApp[] = [];
+  for (const r of apps) {
+    const name = r.arg.name !== undefined ? validateACName(r.arg.name, '--name') : defaultAppName(r.manifest.name);
+    if (name === undefined) throw new RktError('USAGE', `cannot derive an app name from image ${r.manifest.name}`, { hint: 'give one with --name' });
+    if (names.has(name)) throw new RktError('USAGE', `two apps are named "${name}"`, { hint: 'give each a distinct --name' });
+    names.add(name);
+    const env: Env = new Map(inherit);
+    setAll(env, r.manifest.app?.environment ?? []);
+    for (const [k, v] of above) env.set(k, v);
+    if (!r.manifest.app && r.arg.exec === undefined) {
+      throw new RktError('USAGE', `image ${r.manifest.name} has no app to run`, { hint: 'give one with --exec after the image' });
+    }
+    out.push(buildApp(r, name, p, env, r.manifest.app, r.arg));
+  }
+  checkVolumes(p.volumes, out);
+  return {
+    acKind: 'PodManifest',
+    acVersion: AC_VERSION,
+    apps: out,
+    volumes: p.volumes,
+    isolators: [],
+    annotations: [{ name: 'coreos.com/rkt/stage1/mutable', value: 'false' }],
+    ports: [],
+  };
+}
+
+/** Every mount names a declared volume; volume names are unique. */
+export function checkVolumes(volumes: readonly Volume[], apps: readonly RuntimeApp[]): void {
+  const seen = new Set<string>();
+  for (const v of volumes) {
+    if (seen.has(v.name)) throw new RktError('USAGE', `volume "${v.name}" is declared twice`);
+    seen.add(v.name);
+  }
+  for (const a of apps) {
+    for (const m of a.mounts) {
+      if (!seen.has(m.volume) && !m.appVolume) {
+        throw new RktError('USAGE', `app ${a.name} mounts volume "${m.volume}", which is not declared`, { hint: `add --volume ${m.volume},kind=host,source=PATH` });
+      }
+    }
+  }
+}
+

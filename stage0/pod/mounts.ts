@@ -1,0 +1,71 @@
+// Mounts under a pod dir: overlayfs for the stage1 and app trees, and the teardown that gc/rm/failed
+// prepare use (read /proc/self/mountinfo, unmount everything below the pod dir, deepest first).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { RktError } from '../../common/errors.js';
+
+export interface OverlayLayer {
+  /** Mount point (absolute). */
+  target: string;
+  lower: string;
+  upper: string;
+  work: string;
+}
+
+/** Decodes mountinfo's octal escapes (\040 for space etc.). */
+function unescapeMountinfo(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+export async function mountPoints(): Promise<string[]> {
+  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (f.length > 4 && f[4] !== undefined) out.push(unescapeMountinfo(f[4]));
+  }
+  return out;
+}
+
+/** Mount points at or below `dir`, deepest first. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  const root = path.resolve(dir);
+  const all = await mountPoints();
+  const under = all.filter((m) => m === root || m.startsWith(root + '/'));
+  // Longest path first; a path mounted twice appears twice and is unmounted twice.
+  return under.sort((a, b) => b.length - a.length);
+}
+
+export async function isMountPoint(target: string): Promise<boolean> {
+  return (await mountPoints()).includes(path.resolve(target));
+}
+
+function escapeOverlayPath(p: string): string {
+  return p.replace(/\\/g, '\\\\').replace(/:/g, '\\:').replace(/,/g, '\\,');
+}
+
+export async function mountOverlay(l: OverlayLayer): Promise<void> {
+  await fs.mkdir(l.upper, { recursive: true });
+  await fs.mkdir(l.work, { recursive: true });
+  await fs.mkdir(l.target, { recursive: true });
+  const opts = `lowerdir=${escapeOverlayPath(l.lower)},upperdir=${escapeOverlayPath(l.upper)},workdir=${escapeOverlayPath(l.work)}`;
+  const r = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, l.target], { reject: false, stdin: 'ignore' });
+  if (r.exitCode !== 0) {
+    throw new RktError('SUBPROCESS', `cannot mount overlay on ${l.target}: mount exited with ${r.exitCode ?? r.signal}: ${r.stderr.trim()}`, {
+      hint: 'the data dir must be on a filesystem overlayfs accepts as upper (ext4, xfs, tmpfs); or use --no-overlay',
+    });
+  }
+}
+
+/** Unmounts everything at or below `dir`, deepest first; lazily when busy. Returns what could not be unmounted. */
+export async function unmountAllUnder(dir: string): Promise<string[]> {
+  const failed: string[] = [];
+  for (const m of await mountsUnder(dir)) {
+    const r = await execa('umount', [m], { reject: false, stdin: 'ignore' });
+    if (r.exitCode === 0) continue;
+    const lazy = await execa('umount', ['-l', m], { reject: false, stdin: 'ignore' });
+    if (lazy.exitCode !== 0 && (await isMountPoint(m))) failed.push(m);
+  }
+  return failed;
+}

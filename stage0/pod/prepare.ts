@@ -1,0 +1,132 @@
+// Prepare a pod: new uuid, pod dir in prepare/ under an exclusive lock, images fetched and rendered,
+// manifests written, trees laid out. On failure nothing stays half-done: mounts are undone and the pod
+// goes to garbage/. The caller decides what comes next (prepared/ for `prepare`, run/ for `run`).
+import fs from 'node:fs/promises';
+import { parsePodManifest, serializeImageManifest, serializePodManifest, type PodManifest } from '../../common/appc/index.js';
+import { describeCause, errnoCode, RktError } from '../../common/errors.js';
+import {
+  appImageManifestPath, appInfoDir, appInfoManifestPath, appDir, podCreatedPath, podManifestPath, stage1Dir, stage1ImageIdPath,
+  stage1ManifestPath, appStatusDir,
+} from '../../common/pod-layout.js';
+import type { PodArgs } from '../cli/app-args.js';
+import type { CommandContext } from '../cli/context.js';
+import { fetchImage } from '../fetch/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { selectStage1 } from '../stage1/select.js';
+import { generatePodManifest, checkVolumes, type ResolvedApp } from './manifest-gen.js';
+import { unmountAllUnder } from './mounts.js';
+import { allocatePrivateUsers, checkUsernsSupport } from './private-users.js';
+import { createPod, movePod, podLockDir, releasePod, type PodLock } from './transitions.js';
+import { layoutTrees } from './trees.js';
+import { newPodUuid } from './uuid.js';
+
+export interface PreparedPod {
+  lock: PodLock;
+  uuid: string;
+  manifest: PodManifest;
+}
+
+async function readPodManifestArg(store: Store, file: string): Promise<PodManifest> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new RktError('USAGE', `cannot read --pod-manifest ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err });
+  }
+  const m = parsePodManifest(text);
+  if (m.apps.length === 0) throw new RktError('MANIFEST_INVALID', `invalid pod manifest ${file}: pod must contain at least one application`);
+  for (const a of m.apps) a.image.id = await store.resolveImageId(a.image.id);
+  checkVolumes(m.volumes, m.apps);
+  return m;
+}
+
+async function resolveApps(ctx: CommandContext, store: Store, p: PodArgs): Promise<ResolvedApp[]> {
+  const out: ResolvedApp[] = [];
+  for (const arg of p.apps) {
+    ctx.output.progress(`fetching ${arg.image}`);
+    const opts = arg.signature === undefined ? { pullPolicy: p.pullPolicy } : { pullPolicy: p.pullPolicy, signature: arg.signature };
+    const imageId = await fetchImage(ctx, store, arg.image, opts);
+    out.push({ arg, imageId, manifest: await store.getImageManifest(imageId) });
+  }
+  return out;
+}
+
+async function fill(ctx: CommandContext, p: PodArgs, lock: PodLock): Promise<PodManifest> {
+  const podDir = podLockDir(ctx.globals.dir, lock);
+  const store = await openStore(ctx.globals.dir);
+  const manifest = p.podManifest !== undefined
+    ? await readPodManifestArg(store, p.podManifest)
+    : await generatePodManifest(p, await resolveApps(ctx, store, p), process.env);
+  const stage1 = await selectStage1(ctx, store, p.stage1);
+  ctx.output.debug(`stage1: ${stage1.why} -> ${stage1.imageId}`);
+
+  await fs.writeFile(podManifestPath(podDir), serializePodManifest(manifest));
+  await fs.writeFile(podCreatedPath(podDir), '');
+  await fs.mkdir(stage1Dir(podDir), { recursive: true });
+  const s1Manifest = await store.getImageManifest(stage1.imageId);
+  await fs.writeFile(stage1ManifestPath(podDir), serializeImageManifest(s1Manifest));
+  await fs.writeFile(stage1ImageIdPath(podDir), stage1.imageId + '\n');
+
+  ctx.output.progress('rendering images');
+  const s1Tree = await store.renderTree(stage1.imageId);
+  const apps: { name: string; rootfs: string }[] = [];
+  for (const a of manifest.apps) {
+    const tree = await store.renderTree(a.image.id);
+    apps.push({ name: a.name, rootfs: tree.rootfs });
+    await fs.mkdir(appInfoDir(podDir, a.name), { recursive: true });
+    await fs.writeFile(appInfoManifestPath(podDir, a.name), serializeImageManifest(await store.getImageManifest(a.image.id)));
+  }
+  await layoutTrees(podDir, { stage1Rootfs: s1Tree.rootfs, apps }, !p.noOverlay);
+  for (const a of manifest.apps) {
+    await fs.mkdir(appDir(podDir, a.name), { recursive: true });
+    await fs.copyFile(appInfoManifestPath(podDir, a.name), appImageManifestPath(podDir, a.name));
+  }
+  // The status dir is stage1's, but creating it now puts it in the overlay's upper dir, where exit codes
+  // stay readable after the overlay is unmounted.
+  await fs.mkdir(appStatusDir(podDir), { recursive: true });
+  if (p.privateUsers) {
+    await checkUsernsSupport();
+    const r = await allocatePrivateUsers(ctx.globals.dir, podDir);
+    ctx.output.debug(`private users: uid/gid range ${r.shift}:${r.count}`);
+  }
+  for (const id of [stage1.imageId, ...manifest.apps.map((a) => a.image.id)]) await store.touchLastUsed(id).catch(() => undefined);
+  return manifest;
+}
+
+/** Prepares a pod; returns it still in prepare/ with its exclusive lock held. */
+export async function preparePod(ctx: CommandContext, p: PodArgs): Promise<PreparedPod> {
+  const uuid = newPodUuid();
+  // Written before anything else so `rkt rm --uuid-file` can clean up a failed prepare.
+  if (p.uuidFileSave !== undefined) await writeUuidFile(p.uuidFileSave, uuid);
+  const lock = await createPod(ctx.globals.dir, uuid);
+  ctx.output.debug(`pod ${uuid}: preparing in ${podLockDir(ctx.globals.dir, lock)}`);
+  try {
+    const manifest = await fill(ctx, p, lock);
+    return { lock, uuid, manifest };
+  } catch (err) {
+    await abandon(ctx, lock);
+    throw err;
+  }
+}
+
+/** Undo a failed prepare: unmount, move to garbage/ (gc deletes it), release. */
+export async function abandon(ctx: CommandContext, lock: PodLock): Promise<void> {
+  const podDir = podLockDir(ctx.globals.dir, lock);
+  try {
+    const busy = await unmountAllUnder(podDir);
+    if (busy.length > 0) ctx.output.warn(`could not unmount ${busy.join(', ')}`);
+    await movePod(ctx.globals.dir, lock, 'garbage');
+  } catch (err) {
+    ctx.output.warn(`cleaning up pod ${lock.uuid} failed: ${describeCause(err)}`);
+  } finally {
+    await releasePod(lock);
+  }
+}
+
+async function writeUuidFile(file: string, uuid: string): Promise<void> {
+  try {
+    await fs.writeFile(file, uuid);
+  } catch (err) {
+    throw new RktError('USAGE', `cannot write --uuid-file-save ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err });
+  }
+}

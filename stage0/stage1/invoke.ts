@@ -1,0 +1,76 @@
+// Calling a pod's stage1 entrypoints: run and enter replace this process (execve); stop and gc are
+// spawned and waited for. cwd is always the pod directory (docs/stage1-contract.md).
+import { execa } from 'execa';
+import { RktError } from '../../common/errors.js';
+import { execve, setCloexec } from '../../common/native.js';
+import { LOCK_FD_ENV } from '../../common/stage1-contract.js';
+import type { Output } from '../cli/output.js';
+
+/**
+ * Replaces rkt with the run entrypoint. `lockFd` is the pod dir's fd holding the exclusive lock; it is
+ * made inheritable and named in RKT_LOCK_FD. Never returns.
+ */
+export function execRunEntrypoint(podDir: string, entrypoint: string, args: string[], lockFd: number, out: Output): never {
+  setCloexec(lockFd, false);
+  const env = { ...process.env, [LOCK_FD_ENV]: String(lockFd) };
+  out.debug(`exec ${[entrypoint, ...args].map(shellQuote).join(' ')} (cwd ${podDir}, ${LOCK_FD_ENV}=${lockFd})`);
+  process.chdir(podDir);
+  return execOrThrow(entrypoint, args, env);
+}
+
+/** Replaces rkt with the enter entrypoint. Never returns. */
+export function execEnterEntrypoint(podDir: string, entrypoint: string, args: string[], out: Output): never {
+  out.debug(`exec ${[entrypoint, ...args].map(shellQuote).join(' ')} (cwd ${podDir})`);
+  process.chdir(podDir);
+  const env = { ...process.env };
+  delete env[LOCK_FD_ENV];
+  return execOrThrow(entrypoint, args, env);
+}
+
+/**
+ * Node marks fds 0-2 close-on-exec at startup; the entrypoint must inherit rkt's stdio unchanged, so
+ * clear the flag (an fd that is not open is left alone).
+ */
+function inheritStdio(): void {
+  for (const fd of [0, 1, 2]) {
+    try {
+      setCloexec(fd, false);
+    } catch {
+      // not open: nothing to inherit
+    }
+  }
+}
+
+function execOrThrow(entrypoint: string, args: string[], env: NodeJS.ProcessEnv): never {
+  inheritStdio();
+  try {
+    return execve(entrypoint, [entrypoint, ...args], env);
+  } catch (err) {
+    throw new RktError('STAGE1', `cannot execute stage1 entrypoint ${entrypoint}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+      hint: 'the stage1 image must carry an executable at the path its manifest annotation names',
+    });
+  }
+}
+
+/** Spawns stop/gc with inherited stdout/stderr and waits; returns the exit code (signals -> 128+n). */
+export async function spawnEntrypoint(podDir: string, entrypoint: string, args: string[], out: Output): Promise<number> {
+  out.debug(`running ${[entrypoint, ...args].map(shellQuote).join(' ')} (cwd ${podDir})`);
+  const env = { ...process.env };
+  delete env[LOCK_FD_ENV];
+  const r = await execa(entrypoint, args, { cwd: podDir, stdin: 'ignore', stdout: 'inherit', stderr: 'inherit', reject: false, env, extendEnv: false });
+  if (r.failed && r.exitCode === undefined && r.signal === undefined) {
+    throw new RktError('STAGE1', `cannot execute stage1 entrypoint ${entrypoint}: ${r.shortMessage}`);
+  }
+  if (r.exitCode !== undefined) return r.exitCode;
+  return 128 + (r.signal ? (signalNumber(r.signal) ?? 1) : 1);
+}
+
+function signalNumber(sig: string): number | undefined {
+  const map: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
+  return map[sig];
+}
+
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,100 @@
+// Image garbage collection: drop rendered trees and images that no pod references and that have not
+// been used within the grace period. Pods are read from <dataDir>/pods/<state>/<uuid>/ (tolerantly).
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { podDirIn, podManifestPath, stage1ImageIdPath, overlayLayersPath, type PodStateDir } from '../../common/pod-layout.js';
+import type { Store } from './index.js';
+import { treeRenderedFile } from './layout.js';
+import { listTrees, removeTree } from './trees.js';
+
+/** Pod states whose pods may still use their images or trees (garbage pods never ran). */
+const LIVE_STATES: readonly PodStateDir[] = ['embryo', 'prepare', 'prepared', 'run', 'exited-garbage'];
+
+export interface PodReferences {
+  readonly images: Set<string>;
+  readonly trees: Set<string>;
+}
+
+async function readText(p: string): Promise<string | undefined> {
+  return readFile(p, 'utf8').catch(() => undefined);
+}
+
+function jsonOrUndefined(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Image IDs and tree IDs referenced by any pod directory. */
+export async function podReferences(store: Store): Promise<PodReferences> {
+  const refs: PodReferences = { images: new Set(), trees: new Set() };
+  const treesRoot = store.layout.trees + path.sep;
+  const addTreePath = (p: string): void => {
+    if (!p.startsWith(treesRoot)) return;
+    const id = p.slice(treesRoot.length).split(path.sep)[0];
+    if (id) refs.trees.add(id);
+  };
+  for (const state of LIVE_STATES) {
+    const uuids = await readdir(path.join(store.dataDir, 'pods', state)).catch(() => [] as string[]);
+    for (const uuid of uuids) {
+      const pod = podDirIn(store.dataDir, state, uuid);
+      const manifest = jsonOrUndefined(await readText(podManifestPath(pod)));
+      if (isRecord(manifest) && Array.isArray(manifest['apps'])) {
+        for (const app of manifest['apps']) {
+          const img = isRecord(app) ? app['image'] : undefined;
+          if (isRecord(img) && typeof img['id'] === 'string') refs.images.add(img['id']);
+        }
+      }
+      const s1 = (await readText(stage1ImageIdPath(pod)))?.trim();
+      if (s1) refs.images.add(s1);
+      const legacyTree = (await readText(path.join(pod, 'stage1TreeStoreID')))?.trim();
+      if (legacyTree) refs.trees.add(legacyTree);
+      const layers = jsonOrUndefined(await readText(overlayLayersPath(pod)));
+      if (Array.isArray(layers)) {
+        for (const l of layers) if (isRecord(l) && typeof l['lower'] === 'string') addTreePath(l['lower']);
+      }
+    }
+  }
+  return refs;
+}
+
+export interface GcResult {
+  removedTrees: string[];
+  removedImages: string[];
+}
+
+export async function collectImageGarbage(store: Store, gracePeriodMs: number, now = new Date()): Promise<GcResult> {
+  const refs = await podReferences(store);
+  const cutoff = now.getTime() - gracePeriodMs;
+  const images = await store.listImages();
+  const present = new Set(images.map((i) => i.id));
+  const result: GcResult = { removedTrees: [], removedImages: [] };
+
+  for (const t of await listTrees(store.layout)) {
+    if (refs.trees.has(t.treeId)) {
+      // A tree in use keeps every image layered into it.
+      for (const d of t.deps) refs.images.add(d);
+      continue;
+    }
+    const rendered = await stat(treeRenderedFile(store.layout, t.treeId)).catch(() => undefined);
+    const stale = !rendered || rendered.mtimeMs <= cutoff || t.imageId === undefined || !present.has(t.imageId);
+    if (stale && (await removeTree(store.layout, t.treeId))) result.removedTrees.push(t.treeId);
+  }
+  for (const img of images) {
+    if (refs.images.has(img.id) || img.lastUsed.getTime() > cutoff) continue;
+    try {
+      await store.removeImage(img.id);
+      result.removedImages.push(img.id);
+    } catch {
+      // removed concurrently: nothing to do
+    }
+  }
+  return result;
+}

@@ -1,0 +1,109 @@
+// The per-image metadata file (info.json): its typed shape, and strict parsing of what is on disk.
+import { readFile } from 'node:fs/promises';
+import { RktError, errnoCode, describeCause } from '../../common/errors.js';
+
+export interface ImageInfo {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  importTime: Date;
+  lastUsed: Date;
+  /** Bytes of the stored (uncompressed) ACI. */
+  size: number;
+  origin?: string;
+  etag?: string;
+  cacheMaxAge?: number;
+  signatureVerified?: boolean;
+}
+
+interface InfoJson {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  importTime: string;
+  lastUsed: string;
+  size: number;
+  origin?: string;
+  etag?: string;
+  cacheMaxAge?: number;
+  signatureVerified?: boolean;
+}
+
+export function serializeInfo(info: ImageInfo): string {
+  const j: InfoJson = {
+    id: info.id,
+    name: info.name,
+    labels: info.labels,
+    importTime: info.importTime.toISOString(),
+    lastUsed: info.lastUsed.toISOString(),
+    size: info.size,
+  };
+  if (info.origin !== undefined) j.origin = info.origin;
+  if (info.etag !== undefined) j.etag = info.etag;
+  if (info.cacheMaxAge !== undefined) j.cacheMaxAge = info.cacheMaxAge;
+  if (info.signatureVerified !== undefined) j.signatureVerified = info.signatureVerified;
+  return JSON.stringify(j, null, 1) + '\n';
+}
+
+function bad(file: string, why: string): RktError {
+  return new RktError('STORE', `corrupt image metadata ${file}: ${why}`, { hint: 'remove the image with "rkt image rm" and fetch it again' });
+}
+
+export function parseInfo(text: string, file: string): ImageInfo {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw bad(file, describeCause(err));
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(file, 'not a JSON object');
+  const o = v as Record<string, unknown>;
+  const str = (k: string): string => {
+    const x = o[k];
+    if (typeof x !== 'string') throw bad(file, `${k} must be a string`);
+    return x;
+  };
+  const optStr = (k: string): string | undefined => (o[k] === undefined ? undefined : str(k));
+  const date = (k: string): Date => {
+    const d = new Date(str(k));
+    if (Number.isNaN(d.getTime())) throw bad(file, `${k} is not a date`);
+    return d;
+  };
+  const labels: Record<string, string> = {};
+  const rawLabels = o['labels'];
+  if (typeof rawLabels !== 'object' || rawLabels === null || Array.isArray(rawLabels)) throw bad(file, 'labels must be an object');
+  for (const [k, val] of Object.entries(rawLabels)) {
+    if (typeof val !== 'string') throw bad(file, `label ${k} must be a string`);
+    labels[k] = val;
+  }
+  const size = o['size'];
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw bad(file, 'size must be a non-negative integer');
+  const info: ImageInfo = { id: str('id'), name: str('name'), labels, importTime: date('importTime'), lastUsed: date('lastUsed'), size };
+  const origin = optStr('origin');
+  if (origin !== undefined) info.origin = origin;
+  const etag = optStr('etag');
+  if (etag !== undefined) info.etag = etag;
+  const cma = o['cacheMaxAge'];
+  if (cma !== undefined) {
+    if (typeof cma !== 'number') throw bad(file, 'cacheMaxAge must be a number');
+    info.cacheMaxAge = cma;
+  }
+  const sv = o['signatureVerified'];
+  if (sv !== undefined) {
+    if (typeof sv !== 'boolean') throw bad(file, 'signatureVerified must be a boolean');
+    info.signatureVerified = sv;
+  }
+  return info;
+}
+
+/** Reads info.json; undefined when the image is not (or no longer) in the store. */
+export async function readInfo(file: string): Promise<ImageInfo | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    throw new RktError('STORE', `cannot read image metadata ${file}: ${errnoCode(err) ?? describeCause(err)}`, { cause: err });
+  }
+  return parseInfo(text, file);
+}

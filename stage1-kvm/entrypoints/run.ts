@@ -1,0 +1,122 @@
+// The kvm stage1's run entrypoint: prepares the pod tree for the guest, decides accelerator, size and
+// privileges, then replaces itself with kvm-supervise (sh), which runs QEMU and maps the apps' exit codes.
+// No Node process stays alive while the pod runs.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RktError, isRktError } from '../../common/errors.js';
+import { execve } from '../../common/native.js';
+import { machineId, podManifestPath, stage1RootfsPath } from '../../common/pod-layout.js';
+import { parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
+import { writeAppUnits } from '../launch/app-units.js';
+import { createCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
+import { KVM_RUN_DIR, writeFlavorRecord } from '../launch/flavor-record.js';
+import { writeGuestFiles } from '../launch/guest-files.js';
+import { shiftTree } from '../launch/ownership.js';
+import { makePlan } from '../launch/plan.js';
+import { readPod, withEffectiveApps } from '../launch/pod.js';
+import { chooseAccel } from '../vm-config/accel.js';
+import { resolveKernel } from '../vm-config/kernel.js';
+import { vmResources } from '../vm-config/resources.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function debugLog(args: RunArgs, msg: string): void {
+  if (args.debug) process.stderr.write(`stage1-kvm: ${msg}\n`);
+}
+
+/** kvm-supervise: next to this file's wrappers in the stage1 rootfs, or in the source tree (tests). */
+async function supervisorPath(podDir: string): Promise<string> {
+  const candidates = [
+    path.join(stage1RootfsPath(podDir), 'stage1/bin/kvm-supervise'),
+    path.resolve(here, '../../../stage1-kvm/rootfs-files/stage1/bin/kvm-supervise'),
+  ];
+  for (const c of candidates) {
+    try {
+      await fs.access(c);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  throw new RktError('STAGE1', 'kvm-supervise is missing from the stage1 image', { hint: 'rebuild the stage1 images' });
+}
+
+export async function prepareRun(argv: readonly string[], podDir: string): Promise<{ file: string; argv: string[]; env: NodeJS.ProcessEnv }> {
+  const args = parseRunArgs(argv);
+  await fs.access(podManifestPath(podDir)).catch((err: unknown) => {
+    throw new RktError('POD_INVALID', `${podDir} is not a pod directory (no pod manifest)`, { cause: err });
+  });
+  const podApps = await readPod(podDir);
+  const appNames = podApps.pod.apps.map((a) => a.name);
+  if (appNames.length === 0) throw new RktError('POD_INVALID', 'the pod has no apps');
+  const nets = args.net.filter((n) => n !== 'none' && n !== 'host');
+  if (nets.length > 0) {
+    throw new RktError('STAGE1', `the kvm stage1 cannot join networks yet (--net=${args.net.join(',')})`, {
+      hint: 'use --net=none (a VM cannot share the host network namespace; CNI networks are not implemented for kvm)',
+    });
+  }
+  if (args.net.includes('host')) debugLog(args, 'a VM cannot share the host network; the pod runs without a network');
+
+  const accel = await chooseAccel(process.env['RKT_KVM_ACCEL']);
+  debugLog(args, `accelerator: ${accel.accel} (${accel.reason})`);
+  const kernel = await resolveKernel(args.localConfig, stage1RootfsPath(podDir));
+  const resources = vmResources(withEffectiveApps(podApps), os.availableParallelism());
+  debugLog(args, `vm: ${resources.vcpus} vCPU, ${resources.memoryMiB} MiB, kernel ${kernel}`);
+
+  const cgroups = await qemuCgroupDirs(args.uuid);
+  const plan = makePlan({
+    podDir, uuid: args.uuid, apps: appNames, volumes: podApps.pod.volumes, accel, resources, kernel,
+    debug: args.debug, interactive: args.interactive, cgroups, ...(args.privateUsers ? { privateUsers: args.privateUsers } : {}),
+  });
+
+  await writeGuestFiles(podDir, {
+    machineId: machineId(args.uuid),
+    hostname: args.hostname ?? `rkt-${args.uuid}`,
+    volumes: plan.guestVolumes,
+  });
+  await writeAppUnits(podDir, appNames.map((name) => {
+    const app = podApps.apps.get(name);
+    if (!app) throw new RktError('INTERNAL', `app ${name} vanished`);
+    return { name, app };
+  }));
+  for (const v of podApps.pod.volumes) {
+    if (v.kind !== 'empty') continue;
+    const dir = path.join(stage1RootfsPath(podDir), 'rkt/volumes', v.name);
+    await fs.mkdir(dir, { recursive: true });
+    await fs.chmod(dir, parseInt(v.mode ?? '0755', 8));
+    await fs.chown(dir, v.uid ?? 0, v.gid ?? 0);
+  }
+  if (args.privateUsers) {
+    const n = await shiftTree(stage1RootfsPath(podDir), args.privateUsers);
+    debugLog(args, `private users ${args.privateUsers.shift}:${args.privateUsers.count}: ${n} entries shifted`);
+  }
+
+  const runDir = path.join(podDir, KVM_RUN_DIR);
+  await fs.mkdir(runDir, { recursive: true, mode: 0o700 });
+  await fs.chown(runDir, plan.qemuHostUid, plan.qemuHostUid);
+  await createCgroups(cgroups);
+  await writeFlavorRecord(podDir, {
+    flavor: 'kvm', accel: accel.accel, accelReason: accel.reason, vcpus: resources.vcpus, memoryMiB: resources.memoryMiB,
+    kernel, qmpSocket: `${KVM_RUN_DIR}/qmp.sock`, agentSocket: `${KVM_RUN_DIR}/agent.sock`, cgroups,
+    qemuUser: args.privateUsers ? { userns: args.privateUsers } : { uid: plan.qemuHostUid },
+  });
+  const supervisor = await supervisorPath(podDir);
+  debugLog(args, `exec ${supervisor} ${plan.qemu.join(' ')}`);
+  return { file: '/bin/sh', argv: ['/bin/sh', supervisor, ...plan.qemu], env: { ...process.env, ...plan.env } };
+}
+
+async function main(): Promise<number> {
+  try {
+    const r = await prepareRun(process.argv.slice(2), process.cwd());
+    execve(r.file, r.argv, r.env);
+  } catch (err) {
+    const msg = isRktError(err) ? err.message : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`stage1: ${msg}\n`);
+    if (isRktError(err) && err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    return isRktError(err) ? err.exitCode : 254;
+  }
+}
+
+process.exitCode = await main();

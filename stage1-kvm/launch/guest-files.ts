@@ -1,0 +1,47 @@
+// Files the kvm stage1 writes into the pod's stage1 tree before boot: identity (machine-id, hostname),
+// the volume shares in /etc/fstab, and the guest agent's unit. The app units come from common/units.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { stage1RootfsPath } from '../../common/pod-layout.js';
+
+export interface GuestVolume {
+  name: string;
+  tag: string;
+  readOnly: boolean;
+}
+
+/** Where a pod volume is mounted inside the guest (the app units bind it from there). */
+export function guestVolumePath(name: string): string {
+  return `/rkt/volumes/${name}`;
+}
+
+export const VOLUME_MOUNT_OPTIONS = 'trans=virtio,version=9p2000.L,cache=mmap,msize=524288';
+
+export function fstabLines(volumes: readonly GuestVolume[]): string {
+  const lines = ['# written by the rkt kvm stage1: pod volumes shared over virtio-9p'];
+  for (const v of volumes) {
+    lines.push(`${v.tag} ${guestVolumePath(v.name)} 9p ${VOLUME_MOUNT_OPTIONS}${v.readOnly ? ',ro' : ''} 0 0`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function writeFileIn(root: string, rel: string, content: string, mode = 0o644): Promise<void> {
+  const p = path.join(root, rel);
+  await fs.mkdir(path.dirname(p), { recursive: true });
+  await fs.rm(p, { force: true }); // never write through a symlink the image may carry
+  await fs.writeFile(p, content, { mode });
+}
+
+export async function writeGuestFiles(
+  podDir: string,
+  o: { machineId: string; hostname: string; volumes: readonly GuestVolume[] },
+): Promise<void> {
+  const root = stage1RootfsPath(podDir);
+  await writeFileIn(root, 'etc/machine-id', `${o.machineId}\n`, 0o444);
+  await writeFileIn(root, 'etc/hostname', `${o.hostname}\n`);
+  await writeFileIn(root, 'etc/fstab', fstabLines(o.volumes));
+  for (const v of o.volumes) await fs.mkdir(path.join(root, guestVolumePath(v.name)), { recursive: true });
+  await fs.mkdir(path.join(root, 'var/log/journal', o.machineId), { recursive: true, mode: 0o2755 });
+  await fs.mkdir(path.join(root, 'rkt/status'), { recursive: true });
+  await fs.mkdir(path.join(root, 'rkt/env'), { recursive: true });
+}

@@ -1,0 +1,97 @@
+// Turns the pod directory and the run flags into a launch plan: the VmSpec, the QEMU argv and the
+// environment of the kvm-supervise script. Pure apart from what the inputs say (tested without QEMU).
+import path from 'node:path';
+import type { Volume } from '../../common/appc/index.js';
+import { stage1RootfsPath } from '../../common/pod-layout.js';
+import { QEMU_BINARY, qemuArgv } from '../qemu-argv/index.js';
+import type { AccelDecision } from '../vm-config/accel.js';
+import { kernelCmdline } from '../vm-config/cmdline.js';
+import type { VmResources } from '../vm-config/resources.js';
+import { validateVmSpec, type Share, type VmSpec } from '../vm-config/spec.js';
+import { KVM_RUN_DIR } from './flavor-record.js';
+import type { GuestVolume } from './guest-files.js';
+
+/** The 9p mount tag of the guest root (not "/dev/...": 6.x kernels strip that prefix). */
+export const ROOT_TAG = 'rktroot';
+/** Fixed fd numbers kvm-supervise opens for QEMU: root tree, kernel, run dir; volumes from 10 up. */
+export const FD_ROOT = 5;
+export const FD_KERNEL = 6;
+export const FD_RUNDIR = 7;
+export const FD_VOLUMES = 10;
+/** Base of the uids QEMU runs as when the pod has no --private-users range (one uid per pod, from its uuid). */
+export const QEMU_UID_BASE = 0x60000000;
+
+export interface PlanInput {
+  podDir: string;
+  uuid: string;
+  apps: string[];
+  volumes: readonly Volume[];
+  accel: AccelDecision;
+  resources: VmResources;
+  kernel: string;
+  debug: boolean;
+  interactive: boolean;
+  privateUsers?: { shift: number; count: number };
+  cgroups: string[];
+}
+
+export interface LaunchPlan {
+  spec: VmSpec;
+  /** Host volumes shared as separate 9p exports (empty volumes live inside the root tree). */
+  guestVolumes: GuestVolume[];
+  qemu: string[];
+  env: Record<string, string>;
+  /** uid QEMU runs as on the host (the range's first id with --private-users). */
+  qemuHostUid: number;
+}
+
+export function qemuUidFor(uuid: string): number {
+  return QEMU_UID_BASE + parseInt(uuid.replace(/-/g, '').slice(0, 4), 16);
+}
+
+export function makePlan(i: PlanInput): LaunchPlan {
+  const fds: string[] = [`${FD_ROOT}=${stage1RootfsPath(i.podDir)}`, `${FD_KERNEL}=${i.kernel}`, `${FD_RUNDIR}=${path.join(i.podDir, KVM_RUN_DIR)}`];
+  const volumes: Share[] = [];
+  const guestVolumes: GuestVolume[] = [];
+  let n = 0;
+  for (const v of i.volumes) {
+    if (v.kind !== 'host' || v.source === undefined) continue;
+    const fd = FD_VOLUMES + n;
+    const share: Share = { id: `vol${n}`, tag: `rktvol${n}`, path: `/proc/self/fd/${fd}`, readOnly: v.readOnly === true };
+    fds.push(`${fd}=${v.source}`);
+    volumes.push(share);
+    guestVolumes.push({ name: v.name, tag: share.tag, readOnly: share.readOnly });
+    n++;
+  }
+  const spec: VmSpec = validateVmSpec({
+    name: `rkt-${i.uuid}`,
+    accel: i.accel.accel,
+    vcpus: i.resources.vcpus,
+    memoryMiB: i.resources.memoryMiB,
+    kernel: `/proc/self/fd/${FD_KERNEL}`,
+    cmdline: kernelCmdline({ rootTag: ROOT_TAG, debug: i.debug, pci: false }),
+    root: { id: 'root', tag: ROOT_TAG, path: `/proc/self/fd/${FD_ROOT}`, readOnly: false },
+    volumes,
+    interactive: i.interactive,
+    qmpSocket: `/proc/self/fd/${FD_RUNDIR}/qmp.sock`,
+    agentSocket: `/proc/self/fd/${FD_RUNDIR}/agent.sock`,
+  });
+  const env: Record<string, string> = {
+    RKT_KVM_FDS: fds.join('\n'),
+    RKT_KVM_CGROUPS: i.cgroups.join('\n'),
+    RKT_KVM_APPS: i.apps.join(' '),
+    RKT_KVM_STATUS_DIR: path.join(stage1RootfsPath(i.podDir), 'rkt', 'status'),
+    RKT_KVM_FIRST_FAIL: path.join(stage1RootfsPath(i.podDir), 'rkt', 'first-failed'),
+    RKT_KVM_INTERACTIVE: i.interactive ? '1' : '0',
+    RKT_KVM_DEBUG: i.debug ? '1' : '0',
+  };
+  let qemuHostUid: number;
+  if (i.privateUsers) {
+    env['RKT_KVM_USERNS'] = `${i.privateUsers.shift} ${i.privateUsers.count}`;
+    qemuHostUid = i.privateUsers.shift;
+  } else {
+    qemuHostUid = qemuUidFor(i.uuid);
+    env['RKT_KVM_UID'] = String(qemuHostUid);
+  }
+  return { spec, guestVolumes, qemu: [QEMU_BINARY, ...qemuArgv(spec)], env, qemuHostUid };
+}

@@ -1,0 +1,35 @@
+// The guest kernel command line, token by token, each with the reason it is there.
+export interface CmdlineOptions {
+  /** 9p mount tag of the root share. */
+  rootTag: string;
+  debug: boolean;
+  /** microvm has no PCI bus: skip probing it. */
+  pci: boolean;
+}
+
+export function kernelCmdline(o: CmdlineOptions): string[] {
+  const t: string[] = [
+    'console=ttyS0', // microvm's only console is the ISA serial port, wired to rkt's stdio
+    '8250.nr_uarts=1', // probe one UART, not four
+    'panic=-1', // a guest panic reboots at once; with -no-reboot QEMU then exits instead of hanging
+    'reboot=t', // reboot by triple fault: works on every machine type, QEMU exits (-no-reboot)
+    'tsc=reliable', // TCG's TSC jitters; the clocksource watchdog would otherwise demote it and warn
+    'no_timer_check', // skip the IO-APIC timer check (slow under TCG, pointless in QEMU)
+    'random.trust_cpu=on', // seed the CRNG from RDRAND so systemd does not wait for entropy
+    `root=${o.rootTag}`, // the 9p mount tag of the pod's stage1 tree (not /dev/...: the kernel strips that)
+    'rootfstype=9p',
+    // mmap cache: journald mmaps its files; msize 512 KiB: 9p's 8 KiB default makes every read a round trip
+    'rootflags=trans=virtio,version=9p2000.L,cache=mmap,msize=524288',
+    'rw',
+    'init=/lib/systemd/systemd', // systemd is the pod's PID 1, as under nspawn
+    'systemd.unified_cgroup_hierarchy=1', // cgroup v2 in the guest: the app units' limits and BPF device rules
+  ];
+  if (!o.pci) t.push('pci=off');
+  if (o.debug) {
+    t.push('loglevel=7', 'systemd.show_status=true', 'systemd.log_level=debug', 'systemd.log_target=console');
+  } else {
+    // the console carries the apps' output (StandardOutput=journal+console), not boot chatter
+    t.push('quiet', 'loglevel=1', 'systemd.show_status=false', 'systemd.log_level=warning', 'udev.log_level=3');
+  }
+  return t;
+}

@@ -1,0 +1,45 @@
+// stage1-flavor.json: what this stage1 did to the host for a pod, so stop/gc/enter can act on it later
+// (also after the overlays are unmounted). Only this stage1 reads it.
+import fs from 'node:fs/promises';
+import { stage1FlavorInfoPath } from '../../common/pod-layout.js';
+import { RktError, errnoCode } from '../../common/errors.js';
+
+export interface NspawnFlavorInfo {
+  flavor: 'nspawn';
+  machine: string;
+  machineId: string;
+  /** Registered with machined (then the host has a journal link to remove at gc). */
+  registered: boolean;
+  privateUsers?: { shift: number; count: number; ownership: 'map' | 'chown' };
+}
+
+export async function writeFlavorInfo(podDir: string, info: NspawnFlavorInfo): Promise<void> {
+  const p = stage1FlavorInfoPath(podDir);
+  await fs.writeFile(`${p}.tmp`, JSON.stringify(info, null, 2) + '\n');
+  await fs.rename(`${p}.tmp`, p);
+}
+
+export async function readFlavorInfo(podDir: string): Promise<NspawnFlavorInfo | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(stage1FlavorInfoPath(podDir), 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  const v: unknown = JSON.parse(text);
+  if (typeof v !== 'object' || v === null) throw new RktError('POD_INVALID', 'invalid stage1-flavor.json: not an object');
+  const o = v as Record<string, unknown>;
+  if (o['flavor'] !== 'nspawn' || typeof o['machine'] !== 'string' || typeof o['machineId'] !== 'string') {
+    throw new RktError('POD_INVALID', 'invalid stage1-flavor.json: expected flavor "nspawn", machine and machineId');
+  }
+  const info: NspawnFlavorInfo = { flavor: 'nspawn', machine: o['machine'], machineId: o['machineId'], registered: o['registered'] === true };
+  const pu = o['privateUsers'];
+  if (typeof pu === 'object' && pu !== null) {
+    const r = pu as Record<string, unknown>;
+    if (typeof r['shift'] === 'number' && typeof r['count'] === 'number' && (r['ownership'] === 'map' || r['ownership'] === 'chown')) {
+      info.privateUsers = { shift: r['shift'], count: r['count'], ownership: r['ownership'] };
+    }
+  }
+  return info;
+}

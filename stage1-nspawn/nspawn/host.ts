@@ -1,0 +1,56 @@
+// Facts about the host that shape the nspawn command line: is systemd-machined reachable, which cgroup
+// layout, is rkt itself running inside a systemd unit, where systemd-nspawn lives.
+import fs from 'node:fs';
+import path from 'node:path';
+import { RktError } from '../../common/errors.js';
+
+/**
+ * machined is reachable when the host runs systemd as PID 1 with a system bus and machined is installed
+ * (it is bus-activated). Checked without D-Bus client libraries, from the files each of those leaves.
+ */
+export function machinedReachable(): boolean {
+  if (!fs.existsSync('/run/systemd/system')) return false;
+  if (!fs.existsSync('/run/dbus/system_bus_socket')) return false;
+  return ['/usr/lib/systemd/systemd-machined', '/lib/systemd/systemd-machined'].some((p) => fs.existsSync(p));
+}
+
+/** rkt started by systemd (a service or `systemd-run`): nspawn must stay in that unit (--keep-unit). */
+export function insideSystemdUnit(): boolean {
+  return process.env['INVOCATION_ID'] !== undefined && fs.existsSync('/run/systemd/system');
+}
+
+export type CgroupLayout = 'unified' | 'hybrid' | 'legacy';
+
+export function cgroupLayout(): CgroupLayout {
+  try {
+    // statfs magic of cgroup2 is 0x63677270
+    if (fs.statfsSync('/sys/fs/cgroup').type === 0x63677270) return 'unified';
+  } catch {
+    return 'legacy';
+  }
+  return fs.existsSync('/sys/fs/cgroup/unified') ? 'hybrid' : 'legacy';
+}
+
+const OVERLAYFS_MAGIC = 0x794c7630;
+
+export function isOverlayfs(dir: string): boolean {
+  try {
+    return fs.statfsSync(dir).type === OVERLAYFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+export function findInPath(bin: string): string {
+  for (const dir of (process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    if (dir === '') continue;
+    const p = path.join(dir, bin);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // try the next directory
+    }
+  }
+  throw new RktError('STAGE1', `${bin} not found in PATH`, { hint: 'install systemd-container (run: sudo bash scripts/setup.sh)' });
+}

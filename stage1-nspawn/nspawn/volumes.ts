@@ -1,0 +1,46 @@
+// Pod volumes as nspawn binds: each volume is made visible at /rkt/volumes/<name> inside the pod, and the
+// app units bind it from there to their mount targets (so read-only-ness is per app mount).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { PodManifest } from '../../common/appc/index.js';
+import { RktError, errnoCode } from '../../common/errors.js';
+import { podVolumes } from '../../common/units/index.js';
+import type { NspawnBind } from './argv.js';
+
+export function volumeInPod(name: string): string {
+  return `/rkt/volumes/${name}`;
+}
+
+/** Backing directory of an `empty` volume, inside the pod dir (removed with it). */
+export function sharedVolumePath(podDir: string, name: string): string {
+  return path.join(podDir, 'sharedVolumes', name);
+}
+
+export async function prepareVolumes(podDir: string, pod: PodManifest): Promise<NspawnBind[]> {
+  const used = new Set(pod.apps.flatMap((a) => a.mounts.map((m) => m.appVolume?.name ?? m.volume)));
+  const binds: NspawnBind[] = [];
+  for (const [name, v] of podVolumes(pod)) {
+    if (!used.has(name)) continue;
+    let source: string;
+    if (v.kind === 'host') {
+      if (v.source === undefined || !v.source.startsWith('/')) {
+        throw new RktError('POD_INVALID', `volume "${name}": a host volume needs an absolute source`);
+      }
+      source = v.source;
+      try {
+        await fs.stat(source);
+      } catch (err) {
+        throw new RktError('POD_INVALID', `volume "${name}": source ${source}: ${errnoCode(err) ?? 'not accessible'}`, {
+          hint: 'create the host directory or fix --volume ...,source=',
+        });
+      }
+    } else {
+      source = sharedVolumePath(podDir, name);
+      await fs.mkdir(source, { recursive: true });
+      await fs.chmod(source, parseInt(v.mode ?? '0755', 8));
+      await fs.chown(source, v.uid ?? 0, v.gid ?? 0);
+    }
+    binds.push({ source, target: volumeInPod(name), readOnly: v.readOnly === true, recursive: v.recursive !== false });
+  }
+  return binds;
+}

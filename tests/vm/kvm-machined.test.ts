@@ -1,0 +1,58 @@
+// Inside the test VM: a kvm-stage1 pod (QEMU inside the test VM) is registered with machined
+// and `journalctl -M rkt-<uuid>` shows its app's output. TCG inside TCG is slow, so this one
+// focused test runs only when asked for (RKT_TEST_VM_KVM=1).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { explain, grepLines, proof, sh, stage1Missing } from './vm-env.js';
+import { buildBusyboxAci } from './test-image.js';
+import { podWork, rkt, rktRunArgs, startBackground, waitForMachine, waitForOutput, waitForUuid } from './pod-run.js';
+
+function skipReason(): string | false {
+  const missing = stage1Missing('kvm');
+  if (missing) return missing;
+  if (process.env['RKT_TEST_VM_KVM'] !== '1') {
+    return 'kvm stage1 inside the test VM is QEMU under TCG inside QEMU under TCG (slow): '
+      + 'run with RKT_TEST_VM_KVM=1 npm run test:vm';
+  }
+  return false;
+}
+
+// Nested TCG: the pod's own kernel and systemd boot many times slower than on the host.
+const START_MS = 600_000;
+
+test('kvm pod: machined registration and journalctl -M', { skip: skipReason(), timeout: 1_500_000 }, async () => {
+  const w = await podWork('rkt-vm-kvm');
+  const t0 = Date.now();
+  try {
+    const aci = await buildBusyboxAci(w.work, 'example.com/vm-kvm-logger',
+      ['/bin/sh', '-c', `echo ${w.marker} running; sleep 60; echo ${w.marker} exiting`]);
+    const pod = startBackground('systemd-run', ['--scope', '--quiet', '--collect', process.execPath, ...rktRunArgs(w, 'kvm', aci)]);
+    const uuid = await waitForUuid(w, pod, START_MS);
+    const name = `rkt-${uuid}`;
+    const id = uuid.replace(/-/g, '');
+
+    const listed = await waitForMachine(name, true, START_MS);
+    assert.ok(listed, `machinectl list never showed ${name}; rkt output so far:\n${pod.all ?? ''}`);
+    proof('machinectl list shows the VM pod', listed, grepLines(listed.stdout, name));
+    const st = await sh('machinectl', ['status', name, '--no-pager']);
+    assert.equal(st.exitCode, 0, explain(st));
+    proof('machinectl status shows the VM pod', st, grepLines(st.stdout, /rkt-|Since:|Leader:|Class:|Unit:/));
+
+    const jm = await waitForOutput('journalctl', ['-M', name, '--no-pager'], `${w.marker} running`, START_MS);
+    assert.ok(jm, `journalctl -M ${name} never showed "${w.marker} running"`);
+    proof('journalctl -M shows the VM pod app', jm, grepLines(jm.stdout, w.marker));
+    process.stdout.write(`kvm-in-VM: app output visible ${Math.round((Date.now() - t0) / 1000)}s after rkt run started\n`);
+
+    const done = await pod;
+    assert.equal(done.exitCode, 0, `rkt run exited ${done.exitCode}:\n${done.all}`);
+    const jmm = await sh('journalctl', ['-m', `_MACHINE_ID=${id}`, '--no-pager']);
+    proof('journalctl -m _MACHINE_ID= after exit', jmm, grepLines(jmm.stdout, w.marker));
+    const gc = await rkt(w, ['gc', '--grace-period=0s']);
+    assert.equal(gc.exitCode, 0, explain(gc));
+    const gone = await waitForMachine(name, false, 60_000);
+    assert.ok(gone, `${name} still registered after rkt gc`);
+    process.stdout.write(`kvm-in-VM: whole test ${Math.round((Date.now() - t0) / 1000)}s\n`);
+  } finally {
+    await w.cleanup();
+  }
+});

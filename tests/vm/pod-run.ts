@@ -1,0 +1,97 @@
+// Starting and watching a real `rkt run` inside the test VM: the rkt CLI from the read-only
+// project tree, a private --dir on tmpfs, and the polling the machined checks need.
+import { execa, type ResultPromise } from 'execa';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { rktBin, sh, waitFor, type CmdResult } from './vm-env.js';
+
+export interface PodWork {
+  work: string;
+  dataDir: string;
+  marker: string;
+  uuidFile: string;
+  cleanup(): Promise<void>;
+}
+
+/** A temp work dir and a private rkt --dir (on the VM's tmpfs /var/lib/rkt). */
+export async function podWork(prefix: string): Promise<PodWork> {
+  const work = await mkdtemp(`/tmp/${prefix}-`);
+  const dataDir = join('/var/lib/rkt', basename(work));
+  await mkdir(dataDir, { recursive: true });
+  const marker = `vm-proof-${randomBytes(4).toString('hex')}`;
+  return {
+    work,
+    dataDir,
+    marker,
+    uuidFile: join(work, 'uuid'),
+    async cleanup() {
+      // best effort: a failed test may leave a pod behind; gc it before removing the dirs
+      await sh(process.execPath, [rktBin, `--dir=${dataDir}`, 'gc', '--grace-period=0s'], { timeoutMs: 120_000 });
+      await rm(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The rkt argv (after `node`) for a pod running one app image. */
+export function rktRunArgs(w: PodWork, flavor: 'nspawn' | 'kvm', aci: string): string[] {
+  return [rktBin, `--dir=${w.dataDir}`, '--insecure-options=image', 'run', `--stage1-image=${flavor}`,
+    `--uuid-file-save=${w.uuidFile}`, '--net=host', aci];
+}
+
+/** rkt with the pod's --dir, to completion. */
+export function rkt(w: PodWork, args: string[], timeoutMs = 120_000): Promise<CmdResult> {
+  return sh(process.execPath, [rktBin, `--dir=${w.dataDir}`, ...args], { timeoutMs });
+}
+
+/** The environment of a user's shell: none of this test service's systemd variables, so rkt
+ * does not believe it runs as a systemd service (that is what --keep-unit is for). */
+export function shellEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || ['INVOCATION_ID', 'JOURNAL_STREAM', 'NOTIFY_SOCKET', 'SYSTEMD_EXEC_PID'].includes(k)) continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+export type Running = ResultPromise<{ reject: false; all: true; env: Record<string, string>; extendEnv: false; stdin: 'ignore' }>;
+
+/** Starts `command args` in the background (the pod's foreground rkt run). */
+export function startBackground(command: string, args: string[]): Running {
+  return execa(command, args, { reject: false, all: true, env: shellEnv(), extendEnv: false, stdin: 'ignore' });
+}
+
+/** Waits for --uuid-file-save to be written; fails early when the rkt process already ended. */
+export async function waitForUuid(w: PodWork, proc: Running, timeoutMs: number): Promise<string> {
+  let ended = false;
+  void proc.then(() => { ended = true; });
+  const uuid = await waitFor(async () => {
+    const text = await readFile(w.uuidFile, 'utf8').catch(() => '');
+    if (/^[0-9a-f-]{36}$/.test(text.trim())) return text.trim();
+    if (ended) return '';
+    return undefined;
+  }, timeoutMs);
+  if (!uuid) {
+    const r = ended ? await proc : undefined;
+    throw new Error(`rkt run never wrote ${w.uuidFile}` + (r ? ` (it exited ${r.exitCode}):\n${r.all}` : ` within ${timeoutMs / 1000}s`));
+  }
+  return uuid;
+}
+
+/** Polls `machinectl list` until the machine is there (or gone, with want=false). */
+export async function waitForMachine(name: string, want: boolean, timeoutMs: number): Promise<CmdResult | undefined> {
+  return waitFor(async () => {
+    const l = await sh('machinectl', ['list', '--no-legend', '--no-pager']);
+    const listed = l.stdout.split('\n').some((line) => line.split(/\s+/)[0] === name);
+    return listed === want ? l : undefined;
+  }, timeoutMs, 1000);
+}
+
+/** Polls a command until its stdout contains the text. */
+export async function waitForOutput(file: string, args: string[], text: string, timeoutMs: number): Promise<CmdResult | undefined> {
+  return waitFor(async () => {
+    const r = await sh(file, args);
+    return r.stdout.includes(text) ? r : undefined;
+  }, timeoutMs, 1000);
+}
