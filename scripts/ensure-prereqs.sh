@@ -54,7 +54,8 @@ fi
 
 # --- the compiled tree (native addon + tsc; incremental and quick)
 log "building (scripts/build.sh)"
-bash scripts/build.sh >&2
+# node-gyp reads npm's log level from the environment: keep its info chatter out of the log
+npm_config_loglevel="${npm_config_loglevel:-warn}" bash scripts/build.sh >&2
 if [ "$mode" = --build ]; then log "build ready"; exit 0; fi
 
 # --- the kvm stage1's kernel (cached by kernel-config/build.sh itself)

@@ -16,6 +16,8 @@ printf '127.0.0.1 localhost\n127.0.1.1 rkt-test-vm\n::1 localhost\n' > "$root/et
 echo 5a8c3f0e2b7d4e6f9a1b2c3d4e5f6071 > "$root/etc/machine-id"
 # The directory's existence makes journald persistent; nspawn links pod journals below it.
 mkdir -p "$root/var/log/journal"
+# mount points of the host's shares (the runner cannot create them on a read-only root)
+mkdir -p "$root/project" "$root/results"
 : > "$root/etc/fstab"
 
 systemctl --root="$root" set-default multi-user.target >/dev/null
@@ -25,7 +27,7 @@ for unit in getty.target serial-getty@.service getty@.service console-getty.serv
     apt-daily.timer apt-daily-upgrade.timer fstrim.timer e2scrub_all.timer e2scrub_reap.service \
     systemd-timesyncd.service dpkg-db-backup.timer systemd-networkd-wait-online.service \
     systemd-pcrphase.service systemd-pcrphase-sysinit.service systemd-pcrphase-initrd.service \
-    qemu-guest-agent.service; do
+    qemu-guest-agent.service systemd-logind.service modprobe@drm.service; do
   systemctl --root="$root" mask "$unit" >/dev/null 2>&1 || true
 done
 echo "configured $root (node $("$node_bin" --version))"

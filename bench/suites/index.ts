@@ -1,7 +1,11 @@
 // The suite table, in the order the report lists them.
 import type { Suite } from '../lib/suite.js';
 import { cliStartup } from './cli-startup.js';
+import { imageList } from './image-list.js';
+import { fetchVerifyRender } from './fetch-verify-render.js';
 
 export const SUITES: Record<string, Suite> = {
   'cli-startup': cliStartup,
+  'image-list': imageList,
+  'fetch-verify-render': fetchVerifyRender,
 };

@@ -65,7 +65,10 @@ export async function teardownPodNetworks(podDir: string): Promise<void> {
       }
       await removeAttachment(podDir, a);
     } catch (err) {
-      failures.push(err);
+      // An ADD that never returned a result failed on its own input (plugins validate before they
+      // change anything); a DEL that fails the same way has nothing to undo.
+      if (a.result === undefined) await removeAttachment(podDir, a);
+      else failures.push(err);
     }
   }
 

@@ -4,7 +4,7 @@ import { RktError } from '../../common/errors.js';
 import { normalizeGlobalOptions, type RawGlobalFlags } from './global-options.js';
 import { makeOutput } from './output.js';
 import type { ActionBinder } from './registry.js';
-import { COMMANDS } from './commands/index.js';
+import { entriesFor } from './commands/index.js';
 
 export interface MainResult {
   exitCode: number;
@@ -44,7 +44,7 @@ export async function main(argv: readonly string[], result: MainResult): Promise
     result.exitCode = await handler(ctx, ...args);
   };
 
-  for (const mod of COMMANDS) mod.register(program, bind);
+  for (const entry of entriesFor(argv)) (await entry.load()).register(program, bind);
 
   try {
     if (argv.length === 0) {

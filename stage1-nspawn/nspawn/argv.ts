@@ -39,10 +39,10 @@ export function nspawnArgv(o: NspawnOptions): string[] {
   for (const b of o.binds) {
     a.push(`${b.readOnly ? '--bind-ro' : '--bind'}=${escapeBindPath(b.source)}:${escapeBindPath(b.target)}:${b.recursive ? 'rbind' : 'norbind'}`);
   }
-  // Arguments for the pod's systemd: quiet boot unless --debug; its warnings still reach the console.
+  // Arguments for the pod's systemd: quiet boot unless --debug; its errors still reach the console.
   a.push('--');
   if (o.debug) a.push('--show-status=yes', '--log-level=info');
-  else a.push('--show-status=no', '--log-level=warning');
+  else a.push('--show-status=no', '--log-level=err');
   return a;
 }
 

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setupPodNetworks } from '../../common/networking/index.js';
+import { setupPodNetworks, teardownPodNetworks } from '../../common/networking/index.js';
 import { RktError } from '../../common/errors.js';
 import { fakePod, hostNetState, netSkipReason, type FakePod, type HostNetState } from './net-helpers.js';
 
@@ -73,16 +73,18 @@ test('a missing plugin is refused before anything is created', { skip }, async (
 test('a plugin failing on the second network undoes the first, leaving the host as it was', { skip }, async () => {
   const p = await fakePod();
   try {
-    // host-local refuses a gateway outside its subnet: the ADD fails after `default` was attached.
+    // host-local refuses a /33: the ADD fails after `default` was attached.
     await writeConf('70-badipam.conf', {
-      name: 'badipam', type: 'ptp', ipam: { type: 'host-local', subnet: '198.18.250.0/24', gateway: '10.99.99.1', dataDir: path.join(cfg.root, 'ipam') },
+      name: 'badipam', type: 'ptp', ipam: { type: 'host-local', subnet: '198.18.250.0/33', dataDir: path.join(cfg.root, 'ipam') },
     });
-    await assert.rejects(setupPodNetworks({ podDir: p.podDir, uuid: p.uuid, net: 'default,badipam', localConfigDir: cfg.root }), (e: unknown) =>
-      e instanceof RktError && e.code === 'NETWORK' && /^network "badipam": CNI ADD with plugin ptp failed: /.test(e.message));
+    const setup = setupPodNetworks({ podDir: p.podDir, uuid: p.uuid, net: 'default,badipam', localConfigDir: cfg.root });
+    await assert.rejects(setup, (e: unknown) =>
+      e instanceof RktError && e.code === 'NETWORK' && /^network "badipam": CNI ADD with plugin ptp failed: .*198\.18\.250\.0\/33/.test(e.message));
     assert.equal(await exists(`/run/netns/rkt-${p.uuid}`), false);
     assert.equal(await exists(path.join(p.podDir, 'net')), false);
     assert.deepEqual(await hostNetState(), base);
   } finally {
+    await teardownPodNetworks(p.podDir);
     await p.cleanup();
   }
 });

@@ -1,0 +1,99 @@
+// The run entrypoint: turns the pod directory into a bootable tree (units, env, identity, DNS, volumes)
+// and replaces itself with systemd-nspawn booting the pod's systemd. No Node process outlives this.
+import fs from 'node:fs/promises';
+import { parseImageManifest, parsePodManifest, type PodManifest } from '../../common/appc/index.js';
+import { RktError } from '../../common/errors.js';
+import { execve, setCloexec } from '../../common/native.js';
+import {
+  appImageManifestPath, appRootfsPath, machineId, machineName, podManifestPath, ppidPath, stage1RootfsPath,
+} from '../../common/pod-layout.js';
+import { LOCK_FD_ENV, parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
+import { buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, writePodFiles, type AppUnitSpec } from '../../common/units/index.js';
+import { nspawnArgv } from '../nspawn/argv.js';
+import { writeFlavorInfo, type NspawnFlavorInfo } from '../nspawn/flavor-info.js';
+import { cgroupLayout, findInPath, insideSystemdUnit, isOverlayfs, machinedReachable } from '../nspawn/host.js';
+import { imageHasHosts, prepareDns, writeIdentity } from '../nspawn/pod-etc.js';
+import { prepareVolumes, volumeInPod } from '../nspawn/volumes.js';
+import { debugLog, runEntrypoint } from './main.js';
+
+function lockFd(): number {
+  const raw = process.env[LOCK_FD_ENV];
+  if (raw === undefined || !/^[0-9]+$/.test(raw)) {
+    throw new RktError('STAGE1', `${LOCK_FD_ENV} is not set to an fd number`, { hint: 'start pods with rkt run' });
+  }
+  return Number(raw);
+}
+
+function networkMode(net: readonly string[]): { privateNetwork: boolean; hostNetwork: boolean } {
+  if (net.length === 1 && net[0] === 'host') return { privateNetwork: false, hostNetwork: true };
+  if (net.length === 1 && net[0] === 'none') return { privateNetwork: true, hostNetwork: false };
+  throw new RktError('STAGE1', `--net=${net.join(',')}: this stage1 supports only --net=host and --net=none`);
+}
+
+/** ID-mapped mounts need a real filesystem under the tree; an overlayfs root falls back to chowning. */
+function userNsOwnership(root: string): 'map' | 'chown' {
+  const forced = process.env['RKT_STAGE1_USERNS_OWNERSHIP'];
+  if (forced === 'map' || forced === 'chown') return forced;
+  return isOverlayfs(root) ? 'chown' : 'map';
+}
+
+async function appSpecs(podDir: string, pod: PodManifest, args: RunArgs, etc: Awaited<ReturnType<typeof prepareDns>>): Promise<AppUnitSpec[]> {
+  const specs: AppUnitSpec[] = [];
+  for (const app of pod.apps) {
+    const image = parseImageManifest(await fs.readFile(appImageManifestPath(podDir, app.name), 'utf8'));
+    const appRootfs = appRootfsPath(podDir, app.name);
+    const etcBinds = [...etc.binds];
+    if (etc.hostsFallback && !(await imageHasHosts(appRootfs))) etcBinds.push(etc.hostsFallback);
+    specs.push(await buildAppUnitSpec({
+      pod, app, image, appRootfs, diskShift: 0, etcBinds, volumePath: volumeInPod,
+      disableCapabilities: args.disableCapabilities, disablePaths: args.disablePaths, disableSeccomp: args.disableSeccomp,
+      interactive: args.interactive,
+    }));
+  }
+  return specs;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv);
+  const podDir = process.cwd();
+  const root = stage1RootfsPath(podDir);
+  const fd = lockFd();
+  const pod = parsePodManifest(await fs.readFile(podManifestPath(podDir), 'utf8'));
+  const machine = machineName(args.uuid);
+  const mid = machineId(args.uuid);
+  const hostname = args.hostname ?? machine;
+  const net = networkMode(args.net);
+
+  const etc = await prepareDns({
+    root, mode: args.dnsConfMode ?? { resolv: 'default', hosts: 'default' }, hostNetwork: net.hostNetwork, hostname,
+  });
+  const volumeBinds = await prepareVolumes(podDir, pod);
+  const specs = await appSpecs(podDir, pod, args, etc);
+  await ensureStage1Accounts(root, specs.map((s) => s.identity.uid), specs.flatMap((s) => [s.identity.gid, ...s.identity.supplementaryGids]));
+  await writeIdentity(root, hostname, mid);
+  await writePodFiles(root, podUnitFiles(specs));
+
+  const register = machinedReachable();
+  const info: NspawnFlavorInfo = { flavor: 'nspawn', machine, machineId: mid, registered: register };
+  if (args.privateUsers) info.privateUsers = { ...args.privateUsers, ownership: userNsOwnership(root) };
+  await writeFlavorInfo(podDir, info);
+
+  const nspawn = findInPath('systemd-nspawn');
+  const nsArgs = nspawnArgv({
+    rootfs: root, machine, machineId: mid, register, keepUnit: insideSystemdUnit(), privateNetwork: net.privateNetwork,
+    binds: volumeBinds, interactive: args.interactive, allCapabilities: args.disableCapabilities, debug: args.debug,
+    ...(info.privateUsers ? { privateUsers: info.privateUsers } : {}),
+  });
+  const env: NodeJS.ProcessEnv = { ...process.env, SYSTEMD_NSPAWN_CONTAINER_SERVICE: 'rkt' };
+  // On a hybrid host the pod gets a pure cgroup2 tree: nspawn's v1 emulation there is noisy and partial.
+  if (cgroupLayout() === 'hybrid') env['SYSTEMD_NSPAWN_UNIFIED_HIERARCHY'] = '1';
+  debugLog(args.debug, `exec ${nspawn} ${nsArgs.join(' ')}`);
+
+  // exec keeps our PID: the ppid file names the process whose single child is the pod's systemd.
+  await fs.writeFile(ppidPath(podDir), `${process.pid}\n`);
+  setCloexec(fd, false);
+  for (const std of [0, 1, 2]) setCloexec(std, false);
+  return execve(nspawn, [nspawn, ...nsArgs], env);
+}
+
+runEntrypoint('run', run);

@@ -1,0 +1,87 @@
+// Nothing is left behind: 100 setup/teardown cycles (default network + a port forward), a stage1 that
+// dies (SIGKILL of its whole process group, at random points of setup), and a netns deleted under us.
+// Each compares the host's links, routes, iptables/nft rules, IPAM leases and netns with a baseline.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { setupPodNetworks, teardownPodNetworks } from '../../common/networking/index.js';
+import { fakePod, freePort, hostNetState, netSkipReason, type FakePod, type HostNetState } from './net-helpers.js';
+
+const skip = await netSkipReason();
+const networkingModule = fileURLToPath(new URL('../../common/networking/index.js', import.meta.url));
+let base: HostNetState;
+let port: number;
+
+async function cycle(p: FakePod, hostPort: number): Promise<void> {
+  await setupPodNetworks({ podDir: p.podDir, uuid: p.uuid, net: 'default', ports: [{ name: 'http', protocol: 'tcp', hostPort, podPort: 80, count: 1 }] });
+  await teardownPodNetworks(p.podDir);
+}
+
+before(async () => {
+  if (skip !== undefined) return;
+  port = await freePort();
+  // One warm-up cycle first: the first masquerade rule makes iptables-nft create the (then empty) nat
+  // table and its base chains, which it never deletes, and host-local creates its bookkeeping files.
+  const p = await fakePod();
+  await cycle(p, port);
+  await p.cleanup();
+  base = await hostNetState();
+});
+
+after(async () => {
+  // nothing shared to clean: each test tears down its own pods
+});
+
+test('100 setup/teardown cycles leave the host exactly as before', { skip, timeout: 600_000 }, async () => {
+  for (let i = 0; i < 100; i++) {
+    const p = await fakePod();
+    try {
+      await cycle(p, port);
+    } finally {
+      await p.cleanup();
+    }
+  }
+  assert.deepEqual(await hostNetState(), base);
+});
+
+test('a stage1 killed during or after setup is cleaned up from the pod dir alone', { skip, timeout: 300_000 }, async () => {
+  const delays = [0, 30, 60, 100, 150, 250, 400, 5000];
+  for (const delay of delays) {
+    const p = await fakePod();
+    try {
+      const script = path.join(p.root, 'stage1.mjs');
+      await writeFile(script, [
+        `import { setupPodNetworks } from ${JSON.stringify(networkingModule)};`,
+        `await setupPodNetworks({ podDir: ${JSON.stringify(p.podDir)}, uuid: ${JSON.stringify(p.uuid)}, net: 'default',`,
+        `  ports: [{ name: 'http', protocol: 'tcp', hostPort: ${port}, podPort: 80, count: 1 }] });`,
+        'console.log("up");',
+        'setInterval(() => {}, 1000);',
+      ].join('\n'));
+      // Its own process group, so the kill takes the CNI plugins it is running down with it.
+      const child = execa(process.execPath, [script], { detached: true, reject: false });
+      await Promise.race([sleep(delay), new Promise((resolve) => child.stdout?.on('data', resolve))]);
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      await child;
+      await teardownPodNetworks(p.podDir);
+      assert.deepEqual(await hostNetState(), base, `killed after ${delay} ms`);
+    } finally {
+      await p.cleanup();
+    }
+  }
+});
+
+test('teardown after the netns vanished (reboot, manual cleanup) still frees the lease and the rules', { skip }, async () => {
+  const p = await fakePod();
+  try {
+    await setupPodNetworks({ podDir: p.podDir, uuid: p.uuid, net: 'default', ports: [{ name: 'http', protocol: 'tcp', hostPort: port, podPort: 80, count: 1 }] });
+    await execa('ip', ['netns', 'delete', `rkt-${p.uuid}`]);
+    await teardownPodNetworks(p.podDir);
+    assert.deepEqual(await hostNetState(), base);
+  } finally {
+    await p.cleanup();
+  }
+});
