@@ -54,9 +54,13 @@ image_inputs() {
   echo "base=$base_hash version=$version flavor=$flavor"
   sha256sum scripts/build-stage1-images.sh "$addon"
   { js_files common; js_files "$dir"; } | sed 's|^|dist/|' | xargs -r sha256sum
-  find "$dir/image-build" "$dir/rootfs-files" -type f 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum
-  find "$dir/image-build" "$dir/rootfs-files" \( -type f -o -type d -o -type l \) \
-    -printf '%p %m %y %l\n' 2>/dev/null | LC_ALL=C sort
+  # the whole flavor directory: image-build/, rootfs-files/ and sources a customize.sh compiles
+  find "$dir" -type f | LC_ALL=C sort | xargs -r sha256sum
+  find "$dir" \( -type f -o -type d -o -type l \) -printf '%p %m %y %l\n' | LC_ALL=C sort
+  # the kvm kernel: its inputs (fragments, build script) decide what customize.sh puts in
+  if grep -qs 'kernel-config' "$dir/image-build/customize.sh"; then
+    find kernel-config -type f | LC_ALL=C sort | xargs -r sha256sum
+  fi
   # image-build/extra-inputs: repo paths (files or dirs) a customize.sh reads, e.g. kernel-config
   if [ -f "$dir/image-build/extra-inputs" ]; then
     while IFS= read -r extra; do

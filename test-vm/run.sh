@@ -12,7 +12,8 @@
 #   RKT_TEST_VM_ACCEL    kvm|tcg (default: kvm when /dev/kvm is usable and not PVM, else tcg)
 #   RKT_TEST_VM_MEM      guest memory in MiB (default 3072); RKT_TEST_VM_CPUS (default 2)
 #   RKT_TEST_VM_KERNEL   guest kernel image (default: kernel-config/build.sh's cached build)
-#   RKT_TEST_VM_VERBOSE  1 = stream the guest console (boot messages) too
+#   RKT_TEST_VM_VERBOSE  1 = stream the guest console (boot messages) instead of the test output
+#   RKT_TEST_VM_JOB      a shell command to run in the VM instead of the tests (debugging)
 #
 # The project tree is shared read-only (9p tag "project", mounted at /project), the results
 # folder read-write (tag "results"). The VM's root is an overlay over the cached image with
@@ -92,9 +93,13 @@ fi
   echo 'export RKT_TEST_VM=1 RKT_PROJECT=/project'
   echo "export RKT_TEST_VM_KVM=${RKT_TEST_VM_KVM:-0} RKT_TEST_VM_ACCEL=$accel"
   echo 'echo "[vm] kernel $(uname -r), $(systemctl --version | head -n1), node $(node --version), $(nproc) cpus"'
-  printf 'exec node --test --test-concurrency=1 --test-reporter=spec'
-  printf ' %q' "${files[@]}"
-  echo
+  if [ -n "${RKT_TEST_VM_JOB:-}" ]; then
+    printf '%s\n' "$RKT_TEST_VM_JOB"
+  else
+    printf 'exec node --test --test-concurrency=1 --test-reporter=spec'
+    printf ' %q' "${files[@]}"
+    echo
+  fi
 } > "$run/results/job.sh"
 
 # Every flag has a reason:

@@ -74,17 +74,25 @@ export function podVolumes(pod: PodManifest): Map<string, Volume> {
   return out;
 }
 
-async function resolveExec(name: string, rootfs: string, exec: string[], pathVar: string): Promise<string[]> {
-  const [bin, ...args] = exec;
-  if (bin === undefined || bin === '') throw usage(name, 'no command to run (the image has no exec and none was given)');
-  if (bin.startsWith('/')) return [bin, ...args];
+/** Finds a command name in the image along `pathVar` (as a shell in the app would); absolute names pass. */
+export async function resolveExecInRoot(rootfs: string, bin: string, pathVar: string): Promise<string | undefined> {
+  if (bin.startsWith('/')) return bin;
+  if (bin.includes('/')) return undefined;
   for (const dir of pathVar.split(':')) {
     if (!dir.startsWith('/')) continue;
     const candidate = path.posix.join(dir, bin);
     const host = await resolveInRoot(rootfs, candidate);
-    if (host !== undefined && (await fs.stat(host).then((s) => s.isFile(), () => false))) return [candidate, ...args];
+    if (host !== undefined && (await fs.stat(host).then((s) => s.isFile(), () => false))) return candidate;
   }
-  throw usage(name, `command "${bin}" not found in the image's PATH (${pathVar})`);
+  return undefined;
+}
+
+async function resolveExec(name: string, rootfs: string, exec: string[], pathVar: string): Promise<string[]> {
+  const [bin, ...args] = exec;
+  if (bin === undefined || bin === '') throw usage(name, 'no command to run (the image has no exec and none was given)');
+  const found = await resolveExecInRoot(rootfs, bin, pathVar);
+  if (found === undefined) throw usage(name, `command "${bin}" not found in the image's PATH (${pathVar})`);
+  return [found, ...args];
 }
 
 function buildEnv(name: string, app: App, identity: AppIdentity): { name: string; value: string }[] {

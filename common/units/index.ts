@@ -1,6 +1,6 @@
 // Public API of the unit generator shared by the stage1s: from pod + image manifests to the systemd units,
 // env files and reaper that run a pod's apps under the pod's systemd. See README.md.
-export { buildAppUnitSpec, podVolumes, DEFAULT_PATH, type AppBind, type AppSpecOptions, type AppUnitSpec } from './app-spec.js';
+export { buildAppUnitSpec, podVolumes, resolveExecInRoot, DEFAULT_PATH, type AppBind, type AppSpecOptions, type AppUnitSpec } from './app-spec.js';
 export { appEnvInPod, appRootInPod, appSandboxProperties, appServiceUnit, appSliceUnit } from './app-unit.js';
 export { appCapabilities, capabilityMask, CAPABILITY_NUMBERS, DEFAULT_APP_CAPABILITIES } from './capabilities.js';
 export { appSeccompFilter, DEFAULT_SECCOMP_DENY, type SeccompFilter } from './seccomp.js';

@@ -86,6 +86,8 @@ function defaultTarget(apps: readonly string[]): string {
     Unit: [
       ['Description', 'rkt pod'],
       ['Wants', [...apps.map(appServiceName), READY_UNIT].join(' ')],
+      // Sockets (journald's, the system bus for `rkt enter`'s systemd-run) are activated on demand.
+      ['Wants', 'sockets.target'],
       ['AllowIsolate', 'yes'],
     ],
   });

@@ -70,11 +70,12 @@ Storage=persistent
 EOF
 
 # --- boot: multi-user without logins, timers or first-boot work; PID 1 should reach the
-# default target and the apps quickly. Masked units stay maskable/overridable by flavors.
+# default target and the apps quickly. dbus is left alone: a flavor that lists it in its
+# packages.txt needs it (rkt enter's systemd-run). Flavors mask more in their customize.sh.
 ln -sfn /lib/systemd/system/multi-user.target etc/systemd/system/default.target
 mask=(
   getty.target getty@.service serial-getty@.service console-getty.service container-getty@.service
-  systemd-logind.service systemd-user-sessions.service dbus.service dbus.socket
+  systemd-logind.service systemd-user-sessions.service
   systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket
   systemd-udev-trigger.service systemd-udev-settle.service systemd-hwdb-update.service
   systemd-timesyncd.service systemd-firstboot.service systemd-machine-id-commit.service

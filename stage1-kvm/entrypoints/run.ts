@@ -9,7 +9,8 @@ import { RktError, isRktError } from '../../common/errors.js';
 import { execve } from '../../common/native.js';
 import { machineId, podManifestPath, stage1RootfsPath } from '../../common/pod-layout.js';
 import { parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
-import { writeAppUnits } from '../launch/app-units.js';
+import { appUnitSpecs, writeAppUnits } from '../launch/app-units.js';
+import { podVolumes } from '../../common/units/index.js';
 import { createCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, writeFlavorRecord } from '../launch/flavor-record.js';
 import { writeGuestFiles } from '../launch/guest-files.js';
@@ -21,6 +22,16 @@ import { resolveKernel } from '../vm-config/kernel.js';
 import { vmResources } from '../vm-config/resources.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The host's TSC rate: under TCG the guest TSC ticks with it, and telling the kernel skips a calibration that
+ * fails on a loaded host (the guest then hangs with no usable clock). */
+async function hostTscKhz(): Promise<number | undefined> {
+  const info = await fs.readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  const m = /^cpu MHz\s*:\s*([0-9.]+)/m.exec(info);
+  if (!m || !/\bconstant_tsc\b/.test(info)) return undefined;
+  const khz = Math.round(Number(m[1]) * 1000);
+  return khz > 0 ? khz : undefined;
+}
 
 function debugLog(args: RunArgs, msg: string): void {
   if (args.debug) process.stderr.write(`stage1-kvm: ${msg}\n`);
@@ -66,8 +77,9 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
   debugLog(args, `vm: ${resources.vcpus} vCPU, ${resources.memoryMiB} MiB, kernel ${kernel}`);
 
   const cgroups = await qemuCgroupDirs(args.uuid);
+  const volumes = [...podVolumes(podApps.pod).values()];
   const plan = makePlan({
-    podDir, uuid: args.uuid, apps: appNames, volumes: podApps.pod.volumes, accel, resources, kernel,
+    podDir, uuid: args.uuid, apps: appNames, volumes, accel, resources, kernel, tscKhz: await hostTscKhz(),
     debug: args.debug, interactive: args.interactive, cgroups, ...(args.privateUsers ? { privateUsers: args.privateUsers } : {}),
   });
 
@@ -76,12 +88,8 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
     hostname: args.hostname ?? `rkt-${args.uuid}`,
     volumes: plan.guestVolumes,
   });
-  await writeAppUnits(podDir, appNames.map((name) => {
-    const app = podApps.apps.get(name);
-    if (!app) throw new RktError('INTERNAL', `app ${name} vanished`);
-    return { name, app };
-  }));
-  for (const v of podApps.pod.volumes) {
+  await writeAppUnits(podDir, await appUnitSpecs(podDir, podApps, args));
+  for (const v of volumes) {
     if (v.kind !== 'empty') continue;
     const dir = path.join(stage1RootfsPath(podDir), 'rkt/volumes', v.name);
     await fs.mkdir(dir, { recursive: true });

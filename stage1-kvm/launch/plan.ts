@@ -29,6 +29,8 @@ export interface PlanInput {
   accel: AccelDecision;
   resources: VmResources;
   kernel: string;
+  /** Host TSC rate, passed to a TCG guest (see cmdline.ts). */
+  tscKhz?: number;
   debug: boolean;
   interactive: boolean;
   privateUsers?: { shift: number; count: number };
@@ -69,7 +71,9 @@ export function makePlan(i: PlanInput): LaunchPlan {
     vcpus: i.resources.vcpus,
     memoryMiB: i.resources.memoryMiB,
     kernel: `/proc/self/fd/${FD_KERNEL}`,
-    cmdline: kernelCmdline({ rootTag: ROOT_TAG, debug: i.debug, pci: false }),
+    cmdline: kernelCmdline({
+      rootTag: ROOT_TAG, debug: i.debug, pci: false, ...(i.accel.accel === 'tcg' && i.tscKhz ? { tscKhz: i.tscKhz } : {}),
+    }),
     root: { id: 'root', tag: ROOT_TAG, path: `/proc/self/fd/${FD_ROOT}`, readOnly: false },
     volumes,
     interactive: i.interactive,
@@ -81,7 +85,6 @@ export function makePlan(i: PlanInput): LaunchPlan {
     RKT_KVM_CGROUPS: i.cgroups.join('\n'),
     RKT_KVM_APPS: i.apps.join(' '),
     RKT_KVM_STATUS_DIR: path.join(stage1RootfsPath(i.podDir), 'rkt', 'status'),
-    RKT_KVM_FIRST_FAIL: path.join(stage1RootfsPath(i.podDir), 'rkt', 'first-failed'),
     RKT_KVM_INTERACTIVE: i.interactive ? '1' : '0',
     RKT_KVM_DEBUG: i.debug ? '1' : '0',
   };

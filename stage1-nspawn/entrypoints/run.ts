@@ -1,15 +1,17 @@
 // The run entrypoint: turns the pod directory into a bootable tree (units, env, identity, DNS, volumes)
 // and replaces itself with systemd-nspawn booting the pod's systemd. No Node process outlives this.
 import fs from 'node:fs/promises';
-import { parseImageManifest, parsePodManifest, type PodManifest } from '../../common/appc/index.js';
+import { parseImageManifest, parsePodManifest, type ImageManifest, type PodManifest } from '../../common/appc/index.js';
+import { renderResolvConf, resolvePortForwards, setupPodNetworks, type PodNetworks } from '../../common/networking/index.js';
 import { RktError } from '../../common/errors.js';
 import { execve, setCloexec } from '../../common/native.js';
 import {
   appImageManifestPath, appRootfsPath, machineId, machineName, podManifestPath, ppidPath, stage1RootfsPath,
 } from '../../common/pod-layout.js';
 import { LOCK_FD_ENV, parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
-import { buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, writePodFiles, type AppUnitSpec } from '../../common/units/index.js';
+import { DEFAULT_PATH, appSandboxProperties, buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, writePodFiles, type AppUnitSpec } from '../../common/units/index.js';
 import { nspawnArgv } from '../nspawn/argv.js';
+import { enterPodCgroup } from '../nspawn/cgroup.js';
 import { writeFlavorInfo, type NspawnFlavorInfo } from '../nspawn/flavor-info.js';
 import { cgroupLayout, findInPath, insideSystemdUnit, isOverlayfs, machinedReachable } from '../nspawn/host.js';
 import { imageHasHosts, prepareDns, writeIdentity } from '../nspawn/pod-etc.js';
@@ -24,10 +26,18 @@ function lockFd(): number {
   return Number(raw);
 }
 
-function networkMode(net: readonly string[]): { privateNetwork: boolean; hostNetwork: boolean } {
-  if (net.length === 1 && net[0] === 'host') return { privateNetwork: false, hostNetwork: true };
-  if (net.length === 1 && net[0] === 'none') return { privateNetwork: true, hostNetwork: false };
-  throw new RktError('STAGE1', `--net=${net.join(',')}: this stage1 supports only --net=host and --net=none`);
+/** CNI setup (plugins are child processes: the lock fd must not leak into them). */
+async function setupNetworks(podDir: string, pod: PodManifest, args: RunArgs, images: ImageManifest[], fd: number): Promise<PodNetworks> {
+  const appPorts = pod.apps.flatMap((a, i) => (a.app ?? images[i]?.app)?.ports ?? []);
+  setCloexec(fd, true);
+  try {
+    return await setupPodNetworks({
+      podDir, uuid: args.uuid, net: args.net, ports: resolvePortForwards(pod.ports, appPorts),
+      ...(args.localConfig !== undefined ? { localConfigDir: args.localConfig } : {}),
+    });
+  } finally {
+    setCloexec(fd, false);
+  }
 }
 
 /** ID-mapped mounts need a real filesystem under the tree; an overlayfs root falls back to chowning. */
@@ -37,10 +47,16 @@ function userNsOwnership(root: string): 'map' | 'chown' {
   return isOverlayfs(root) ? 'chown' : 'map';
 }
 
-async function appSpecs(podDir: string, pod: PodManifest, args: RunArgs, etc: Awaited<ReturnType<typeof prepareDns>>): Promise<AppUnitSpec[]> {
+async function readImages(podDir: string, pod: PodManifest): Promise<ImageManifest[]> {
+  return Promise.all(pod.apps.map(async (app) => parseImageManifest(await fs.readFile(appImageManifestPath(podDir, app.name), 'utf8'))));
+}
+
+async function appSpecs(
+  podDir: string, pod: PodManifest, images: ImageManifest[], args: RunArgs, etc: Awaited<ReturnType<typeof prepareDns>>,
+): Promise<AppUnitSpec[]> {
   const specs: AppUnitSpec[] = [];
-  for (const app of pod.apps) {
-    const image = parseImageManifest(await fs.readFile(appImageManifestPath(podDir, app.name), 'utf8'));
+  for (const [i, app] of pod.apps.entries()) {
+    const image = images[i] as ImageManifest;
     const appRootfs = appRootfsPath(podDir, app.name);
     const etcBinds = [...etc.binds];
     if (etc.hostsFallback && !(await imageHasHosts(appRootfs))) etcBinds.push(etc.hostsFallback);
@@ -62,31 +78,48 @@ async function run(argv: string[]): Promise<number> {
   const machine = machineName(args.uuid);
   const mid = machineId(args.uuid);
   const hostname = args.hostname ?? machine;
-  const net = networkMode(args.net);
-
-  const etc = await prepareDns({
-    root, mode: args.dnsConfMode ?? { resolv: 'default', hosts: 'default' }, hostNetwork: net.hostNetwork, hostname,
-  });
+  const images = await readImages(podDir, pod);
   const volumeBinds = await prepareVolumes(podDir, pod);
-  const specs = await appSpecs(podDir, pod, args, etc);
+  const nets = await setupNetworks(podDir, pod, args, images, fd);
+  const cniDns = nets.cniDns.nameservers.length > 0 ? renderResolvConf(nets.cniDns) : undefined;
+  const etc = await prepareDns({
+    root, mode: args.dnsConfMode ?? { resolv: 'default', hosts: 'default' }, hostNetwork: nets.netnsPath === undefined, hostname,
+    ...(cniDns !== undefined ? { cniResolvConf: cniDns } : {}),
+  });
+  const specs = await appSpecs(podDir, pod, images, args, etc);
   await ensureStage1Accounts(root, specs.map((s) => s.identity.uid), specs.flatMap((s) => [s.identity.gid, ...s.identity.supplementaryGids]));
   await writeIdentity(root, hostname, mid);
   await writePodFiles(root, podUnitFiles(specs));
 
   const register = machinedReachable();
-  const info: NspawnFlavorInfo = { flavor: 'nspawn', machine, machineId: mid, registered: register };
+  const layout = cgroupLayout();
+  const info: NspawnFlavorInfo = { flavor: 'nspawn', machine, machineId: mid, registered: register, cgroups: [], apps: {} };
+  for (const s of specs) {
+    info.apps[s.name] = {
+      properties: appSandboxProperties(s).map(([k, v]) => [k, v]),
+      workingDirectory: s.workingDirectory,
+      path: s.env.find((e) => e.name === 'PATH')?.value ?? DEFAULT_PATH,
+    };
+  }
+  if (!register) {
+    try {
+      info.cgroups = (await enterPodCgroup(layout, args.uuid)).dirs;
+    } catch (err) {
+      debugLog(args.debug, `cannot create the pod's cgroup, nspawn nests it in ours: ${String(err)}`);
+    }
+  }
   if (args.privateUsers) info.privateUsers = { ...args.privateUsers, ownership: userNsOwnership(root) };
   await writeFlavorInfo(podDir, info);
 
   const nspawn = findInPath('systemd-nspawn');
   const nsArgs = nspawnArgv({
-    rootfs: root, machine, machineId: mid, register, keepUnit: insideSystemdUnit(), privateNetwork: net.privateNetwork,
+    rootfs: root, machine, machineId: mid, register, keepUnit: insideSystemdUnit(), netnsPath: nets.netnsPath,
     binds: volumeBinds, interactive: args.interactive, allCapabilities: args.disableCapabilities, debug: args.debug,
     ...(info.privateUsers ? { privateUsers: info.privateUsers } : {}),
   });
   const env: NodeJS.ProcessEnv = { ...process.env, SYSTEMD_NSPAWN_CONTAINER_SERVICE: 'rkt' };
   // On a hybrid host the pod gets a pure cgroup2 tree: nspawn's v1 emulation there is noisy and partial.
-  if (cgroupLayout() === 'hybrid') env['SYSTEMD_NSPAWN_UNIFIED_HIERARCHY'] = '1';
+  if (layout === 'hybrid') env['SYSTEMD_NSPAWN_UNIFIED_HIERARCHY'] = '1';
   debugLog(args.debug, `exec ${nspawn} ${nsArgs.join(' ')}`);
 
   // exec keeps our PID: the ppid file names the process whose single child is the pod's systemd.

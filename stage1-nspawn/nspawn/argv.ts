@@ -15,7 +15,8 @@ export interface NspawnOptions {
   machineId: string;
   register: boolean;
   keepUnit: boolean;
-  privateNetwork: boolean;
+  /** The pod's network namespace (CNI, --net=none); undefined shares the host's network. */
+  netnsPath: string | undefined;
   privateUsers?: { shift: number; count: number; ownership: 'map' | 'chown' };
   binds: NspawnBind[];
   interactive: boolean;
@@ -29,7 +30,7 @@ export function nspawnArgv(o: NspawnOptions): string[] {
   else a.push('--register=no', '--link-journal=no');
   if (o.keepUnit || !o.register) a.push('--keep-unit');
   if (!o.debug) a.push('--quiet');
-  if (o.privateNetwork) a.push('--private-network');
+  if (o.netnsPath !== undefined) a.push(`--network-namespace-path=${o.netnsPath}`);
   if (o.privateUsers) {
     a.push(`--private-users=${o.privateUsers.shift}:${o.privateUsers.count}`);
     a.push(`--private-users-ownership=${o.privateUsers.ownership}`);

@@ -11,6 +11,31 @@ export interface NspawnFlavorInfo {
   /** Registered with machined (then the host has a journal link to remove at gc). */
   registered: boolean;
   privateUsers?: { shift: number; count: number; ownership: 'map' | 'chown' };
+  /** The pod's own cgroup directories (absolute), when it is not registered with machined. */
+  cgroups: string[];
+  /** Per app: the sandbox properties of its unit and its PATH, so enter confines exactly like the app. */
+  apps: Record<string, EnterProfile>;
+}
+
+export interface EnterProfile {
+  properties: [string, string][];
+  workingDirectory: string;
+  path: string;
+}
+
+function parseApps(v: unknown): Record<string, EnterProfile> {
+  const out: Record<string, EnterProfile> = {};
+  if (typeof v !== 'object' || v === null) return out;
+  for (const [name, raw] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof raw !== 'object' || raw === null) continue;
+    const r = raw as Record<string, unknown>;
+    const props = Array.isArray(r['properties'])
+      ? r['properties'].filter((p): p is [string, string] => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string')
+      : [];
+    if (typeof r['workingDirectory'] !== 'string' || typeof r['path'] !== 'string') continue;
+    out[name] = { properties: props, workingDirectory: r['workingDirectory'], path: r['path'] };
+  }
+  return out;
 }
 
 export async function writeFlavorInfo(podDir: string, info: NspawnFlavorInfo): Promise<void> {
@@ -33,7 +58,10 @@ export async function readFlavorInfo(podDir: string): Promise<NspawnFlavorInfo |
   if (o['flavor'] !== 'nspawn' || typeof o['machine'] !== 'string' || typeof o['machineId'] !== 'string') {
     throw new RktError('POD_INVALID', 'invalid stage1-flavor.json: expected flavor "nspawn", machine and machineId');
   }
-  const info: NspawnFlavorInfo = { flavor: 'nspawn', machine: o['machine'], machineId: o['machineId'], registered: o['registered'] === true };
+  const info: NspawnFlavorInfo = { flavor: 'nspawn', machine: o['machine'], machineId: o['machineId'], registered: o['registered'] === true,
+    apps: parseApps(o['apps']),
+    cgroups: Array.isArray(o['cgroups']) ? o['cgroups'].filter((c): c is string => typeof c === 'string' && c.startsWith('/sys/fs/cgroup/')) : [],
+  };
   const pu = o['privateUsers'];
   if (typeof pu === 'object' && pu !== null) {
     const r = pu as Record<string, unknown>;

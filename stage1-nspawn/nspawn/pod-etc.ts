@@ -39,18 +39,23 @@ async function hostFile(p: string): Promise<string | undefined> {
 /**
  * Decides each app's /etc/resolv.conf and /etc/hosts. `stage0` files were written by rkt already;
  * `host` copies the host's file (a bind would pin a symlink target that may change); `default` gives the
- * host's resolv.conf on host networking and a localhost hosts file to images without one.
+ * CNI's DNS (or the host's resolv.conf on host networking) and a localhost hosts file to images without one.
  */
 export async function prepareDns(opts: {
   root: string;
   mode: DnsConfMode;
   hostNetwork: boolean;
   hostname: string;
+  /** resolv.conf made from the DNS the CNI plugins returned, used in `default` mode. */
+  cniResolvConf?: string;
 }): Promise<{ binds: EtcBind[]; hostsFallback?: EtcBind }> {
   const binds: EtcBind[] = [{ source: '/etc/hostname', target: '/etc/hostname' }];
   const { root, mode } = opts;
   if (mode.resolv === 'stage0') binds.push({ source: '/etc/rkt-resolv.conf', target: '/etc/resolv.conf' });
-  else if (mode.resolv === 'host' || (mode.resolv === 'default' && opts.hostNetwork)) {
+  else if (mode.resolv === 'default' && opts.cniResolvConf !== undefined) {
+    await writeFile(root, 'etc/rkt-resolv.conf', opts.cniResolvConf);
+    binds.push({ source: '/etc/rkt-resolv.conf', target: '/etc/resolv.conf' });
+  } else if (mode.resolv === 'host' || (mode.resolv === 'default' && opts.hostNetwork)) {
     const text = await hostFile('/etc/resolv.conf');
     if (text !== undefined) {
       await writeFile(root, 'etc/rkt-resolv.conf', text);

@@ -140,7 +140,8 @@ test('a vendor key masked by an empty local file is refused', async () => {
     const vendor = path.join(env.systemConfig, 'trustedkeys/prefix.d/example.com/app', rsa.fingerprint);
     await fs.mkdir(path.dirname(vendor), { recursive: true });
     await fs.copyFile(rsaPub, vendor);
-    assert.equal((await env.rkt(['fetch', aci])).exitCode, 0);
+    const vendorOk = await env.rkt(['fetch', aci]);
+    assert.equal(vendorOk.exitCode, 0, vendorOk.stderr);
     const mask = path.join(env.localConfig, 'trustedkeys/prefix.d/example.com/app', rsa.fingerprint);
     await fs.mkdir(path.dirname(mask), { recursive: true });
     await fs.writeFile(mask, '');

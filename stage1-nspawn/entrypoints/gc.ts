@@ -1,0 +1,38 @@
+// The gc entrypoint: releases what a pod left outside its directory. Idempotent, and works when the
+// overlays are unmounted: stray processes in the pod tree, the pod's cgroup, the host's journal link.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { teardownPodNetworks } from '../../common/networking/index.js';
+import { machineId } from '../../common/pod-layout.js';
+import { parseGcArgs } from '../../common/stage1-contract.js';
+import { removeCgroupTree } from '../nspawn/cgroup.js';
+import { readFlavorInfo } from '../nspawn/flavor-info.js';
+import { processesRootedIn, signal, waitGone } from '../nspawn/procs.js';
+import { debugLog, runEntrypoint } from './main.js';
+
+/** `journalctl -M`'s link (--link-journal=try-guest): remove it only if it points into this pod. */
+async function removeJournalLink(podDir: string, mid: string): Promise<void> {
+  const link = path.join('/var/log/journal', mid);
+  const target = await fs.readlink(link).catch(() => undefined);
+  if (target === undefined) return;
+  const resolvedPod = await fs.realpath(podDir).catch(() => podDir);
+  if (target.startsWith(`${podDir}/`) || target.startsWith(`${resolvedPod}/`) || target.includes(`/${path.basename(podDir)}/`)) {
+    await fs.rm(link, { force: true });
+  }
+}
+
+async function gc(argv: string[]): Promise<number> {
+  const args = parseGcArgs(argv);
+  const podDir = await fs.realpath(process.cwd());
+  const stray = await processesRootedIn(podDir);
+  for (const pid of stray) signal(pid, 'SIGKILL');
+  for (const pid of stray) await waitGone(pid, 2000);
+  if (stray.length > 0) debugLog(args.debug, `killed ${stray.length} process(es) left in the pod tree`);
+  const info = await readFlavorInfo(podDir);
+  for (const dir of info?.cgroups ?? []) if (path.basename(dir) === `rkt-${args.uuid}`) await removeCgroupTree(dir);
+  await removeJournalLink(podDir, info?.machineId ?? machineId(args.uuid));
+  await teardownPodNetworks(podDir);
+  return 0;
+}
+
+runEntrypoint('gc', gc);
