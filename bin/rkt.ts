@@ -3,6 +3,14 @@
 import { main, type MainResult } from '../stage0/cli/main.js';
 import { RktError, formatErrorLine, formatErrorTree } from '../common/errors.js';
 
+// A reader that went away (`rkt list | head -1`) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const result: MainResult = { exitCode: 0, command: 'rkt', debug: process.argv.includes('--debug') };
 
 try {

@@ -47,8 +47,8 @@ js_files() {
   (cd dist && find "$1" -type f -name '*.js' ! -name '*.test.js' | LC_ALL=C sort)
 }
 
-# Everything that shapes stage1-<flavor>.aci, as "<sha256>  <path>" lines plus modes of
-# rootfs-files/ (executable bits matter) and symlink targets.
+# Everything that shapes stage1-<flavor>.aci, as "<sha256>  <path>" lines plus modes
+# (executable bits matter) and symlink targets of the flavor's files.
 image_inputs() {
   local flavor="$1" dir="stage1-$1" extra
   echo "base=$base_hash version=$version flavor=$flavor"

@@ -29,10 +29,12 @@ if [ "$mode" = --setup ] || [ "${#missing[@]}" -gt 0 ]; then
   is_root || die "missing packages (${missing[*]}); run as root: bash scripts/setup.sh"
   export DEBIAN_FRONTEND=noninteractive
   log "apt-get update"
-  apt-get update -q >/dev/null || die "apt-get update failed (is the Debian mirror reachable?)"
+  # wait for a dpkg lock held by e.g. unattended-upgrades on a freshly booted machine
+  apt_lock=(-o DPkg::Lock::Timeout=600)
+  apt-get "${apt_lock[@]}" update -q >/dev/null || die "apt-get update failed (is the Debian mirror reachable?)"
   if [ "$mode" = --setup ]; then missing=("${wanted[@]}"); fi
   log "apt-get install ${missing[*]} (a few minutes on a fresh machine)"
-  apt-get install -y -q --no-install-recommends "${missing[@]}" \
+  apt-get "${apt_lock[@]}" install -y -q --no-install-recommends "${missing[@]}" \
     | grep --line-buffered -E '^(Unpacking|E:)' | sed -u 's/^/    /' >&2 || true
   for p in "${missing[@]}"; do
     status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)"

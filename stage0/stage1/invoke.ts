@@ -32,6 +32,12 @@ export function execEnterEntrypoint(podDir: string, entrypoint: string, args: st
  * clear the flag (an fd that is not open is left alone).
  */
 function inheritStdio(): void {
+  // Creating process.stdout/stderr over a pipe or socket made libuv set O_NONBLOCK on the shared open file
+  // description; the exec'd program would inherit it (and see EAGAIN). libuv's set-blocking undoes that.
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle;
+    if (handle && typeof handle.setBlocking === 'function') handle.setBlocking(true);
+  }
   for (const fd of [0, 1, 2]) {
     try {
       setCloexec(fd, false);

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RktError, isRktError } from '../../common/errors.js';
-import { execve } from '../../common/native.js';
+import { execve, setCloexec } from '../../common/native.js';
+import { LOCK_FD_ENV } from '../../common/stage1-contract.js';
 import { machineId, podManifestPath, stage1RootfsPath } from '../../common/pod-layout.js';
 import { parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
 import { appUnitSpecs, writeAppUnits } from '../launch/app-units.js';
@@ -118,6 +119,10 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
 async function main(): Promise<number> {
   try {
     const r = await prepareRun(process.argv.slice(2), process.cwd());
+    // Node marks every inherited fd close-on-exec at startup: stdio and the pod lock must survive into
+    // kvm-supervise (and QEMU, which then holds the lock for as long as the VM lives).
+    const lockFd = Number(process.env[LOCK_FD_ENV]);
+    for (const fd of [0, 1, 2, ...(Number.isInteger(lockFd) && lockFd > 2 ? [lockFd] : [])]) setCloexec(fd, false);
     execve(r.file, r.argv, r.env);
   } catch (err) {
     const msg = isRktError(err) ? err.message : err instanceof Error ? err.message : String(err);

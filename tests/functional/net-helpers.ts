@@ -1,6 +1,6 @@
 // Helpers for the networking functional tests: fake pod dirs, TCP listeners/clients inside a netns,
 // and a snapshot of the host's network state (links, routes, rules, leases, netns) to compare.
-import { access, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -27,10 +27,21 @@ export async function netSkipReason(): Promise<string | undefined> {
 
 export interface FakePod { uuid: string; podDir: string; root: string; cleanup(): Promise<void> }
 
+// Pods this test process created; host state of any other pod (someone else's rkt on a shared
+// machine) is left out of snapshots, so only what our pods leave behind can make them differ.
+const ourUuids = new Set<string>();
+const UUID_RE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+function foreign(text: string): boolean {
+  const ids = text.match(UUID_RE) ?? [];
+  return ids.length > 0 && ids.every((id) => !ourUuids.has(id));
+}
+
 /** A temp dir standing in for a pod dir, plus a local-config dir under the same root. */
 export async function fakePod(): Promise<FakePod> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'rkt-net-'));
   const uuid = randomUUID();
+  ourUuids.add(uuid);
   return { uuid, podDir: root, root, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
@@ -122,23 +133,47 @@ async function leases(): Promise<string[]> {
     return out;
   }
   for (const n of nets.sort()) {
-    // last_reserved_ip.* and lock are host-local's bookkeeping, not leases.
-    for (const f of (await readdir(path.join(root, n))).sort()) if (!f.startsWith('last_reserved_ip') && f !== 'lock') out.push(`${n}/${f}`);
+    for (const f of (await readdir(path.join(root, n))).sort()) {
+      // last_reserved_ip.* and lock are host-local's bookkeeping, not leases; a lease holds its container id.
+      if (f.startsWith('last_reserved_ip') || f === 'lock') continue;
+      const owner = await readFile(path.join(root, n, f), 'utf8').catch(() => '');
+      if (!foreign(owner)) out.push(`${n}/${f}`);
+    }
   }
   return out;
+}
+
+function withoutForeignNftTables(text: string): string {
+  const blocks = text.split(/\n(?=table )/);
+  return blocks.filter((b) => !foreign(b.split('\n')[0] ?? '')).join('\n');
+}
+
+function withoutForeignIptables(text: string): string {
+  const lines = text.split('\n');
+  const chains = new Set<string>();
+  for (const l of lines) {
+    if (!foreign(l)) continue;
+    for (const m of l.matchAll(/(?:-j|-A) (CNI-[A-Za-z0-9]+)/g)) if (m[1] !== undefined) chains.add(m[1]);
+  }
+  return lines.filter((l) => !foreign(l) && !(l.startsWith(':') && chains.has(l.slice(1).split(' ')[0] ?? ''))).join('\n');
 }
 
 export interface HostNetState { links: string; routes: string; iptables: string; nft: string; leases: string[]; netns: string[] }
 
 /** What a pod's networking may change on the host; equal snapshots mean nothing was left behind. */
 export async function hostNetState(): Promise<HostNetState> {
+  const linkLines = (await run('ip', ['-o', 'link'])).split('\n');
+  // A veth whose peer sits in another pod's netns says so ("link-netns rkt-<uuid>").
+  const foreignDevs = linkLines.filter(foreign).map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '');
+  const routes = (await run('ip', ['route', 'show', 'table', 'all'])).split('\n')
+    .filter((l) => !foreignDevs.some((d) => d !== '' && l.includes(` dev ${d} `)));
   return {
-    links: await run('ip', ['-o', 'link']),
-    routes: await run('ip', ['route', 'show', 'table', 'all']),
-    iptables: (await run('iptables-save', []))
-      .split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n'),
-    nft: (await run('nft', ['list', 'ruleset'])).replace(/counter packets \d+ bytes \d+/g, 'counter'),
+    links: linkLines.filter((l) => !foreign(l)).join('\n'),
+    routes: routes.join('\n'),
+    iptables: withoutForeignIptables((await run('iptables-save', []))
+      .split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n')),
+    nft: withoutForeignNftTables((await run('nft', ['list', 'ruleset'])).replace(/counter packets \d+ bytes \d+/g, 'counter')),
     leases: await leases(),
-    netns: (await readdir('/run/netns').catch(() => [] as string[])).sort(),
+    netns: (await readdir('/run/netns').catch(() => [] as string[])).filter((n) => !foreign(n)).sort(),
   };
 }

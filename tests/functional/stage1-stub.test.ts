@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseRunArgs } from '../../common/stage1-contract.js';
-import { makePodHarness, type PodHarness } from '../harness/pod.js';
+import { killProcessesUnder, makePodHarness, type PodHarness } from '../harness/pod.js';
 
 async function withHarness(fn: (h: PodHarness) => Promise<void>): Promise<void> {
   const h = await makePodHarness('rkt-s1-');
@@ -130,7 +130,7 @@ test('a stage1 without a stop entrypoint: clear error, pod untouched', async () 
     assert.match(s.stderr, /has no "stop" entrypoint/);
     const st = await h.rkt(['status', uuid]);
     assert.match(st.stdout, /^state=running$/m);
-    child.kill('SIGKILL');
+    await killProcessesUnder(h.dirs.root);
     await child;
   });
 });

@@ -34,6 +34,27 @@ async function mountsUnder(root: string): Promise<string[]> {
     .sort((a, b) => b.length - a.length);
 }
 
+/** SIGKILLs every process whose root or cwd lies under `root` (what a test's pods left running). */
+export async function killProcessesUnder(root: string): Promise<number> {
+  let killed = 0;
+  for (const pid of await fs.readdir('/proc')) {
+    if (!/^[0-9]+$/.test(pid) || Number(pid) === process.pid) continue;
+    for (const link of ['root', 'cwd']) {
+      const target = await fs.readlink(`/proc/${pid}/${link}`).catch(() => '');
+      if (target === root || target.startsWith(root + '/')) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+          killed++;
+        } catch {
+          // already gone
+        }
+        break;
+      }
+    }
+  }
+  return killed;
+}
+
 export async function makePodHarness(prefix = 'rkt-pod-'): Promise<PodHarness> {
   const dirs = await tempRktDirs(prefix);
   const scratch = path.join(dirs.root, 'scratch');
@@ -76,6 +97,8 @@ export async function makePodHarness(prefix = 'rkt-pod-'): Promise<PodHarness> {
       return path.join(dirs.dir, 'pods', state, uuid);
     },
     async cleanup() {
+      // Pods' processes (chrooted apps, stage1s) keep pipes and the pod lock open: kill them first.
+      await killProcessesUnder(dirs.root);
       for (const c of children) if (c.exitCode === null && c.pid !== undefined) c.kill('SIGKILL');
       await Promise.allSettled(children);
       for (const m of await mountsUnder(dirs.root)) {

@@ -16,6 +16,11 @@ export const catManifestCommand: CommandModule = {
       .option('--uuid-file <file>', 'read pod UUID from file instead of argument')
       .action(
         bind('cat-manifest', async (ctx, uuidArg: string | undefined, flags: { prettyPrint?: string | boolean; uuidFile?: string }) => {
+          // `--pretty-print UUID`: commander takes UUID as the optional value; give it back.
+          if (typeof flags.prettyPrint === 'string' && uuidArg === undefined && !['true', 'false'].includes(flags.prettyPrint)) {
+            uuidArg = flags.prettyPrint;
+            flags.prettyPrint = true;
+          }
           const uuid = await podArgument(ctx.globals.dir, uuidArg, flags.uuidFile);
           const pod = await requirePod(ctx.globals.dir, uuid);
           const manifest = await readPodManifestFile(pod.dir);

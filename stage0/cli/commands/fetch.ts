@@ -31,6 +31,9 @@ async function runFetch(ctx: CommandContext, images: string[], flags: FetchFlags
   for (const [i, image] of images.entries()) {
     const signature = signatures[i];
     const id = await fetchImage(ctx, store, image, { pullPolicy, ...(signature ? { signature } : {}) });
+    // Render now, as rkt did, so the first `run` of a fetched image does not pay for it.
+    ctx.output.debug(`rendering ${id}`);
+    await store.renderTree(id);
     ctx.output.out(flags.full ? id : shortImageId(id));
   }
   return 0;

@@ -29,7 +29,8 @@ export function journalctlArgs(dir: string, o: { app?: string; follow: boolean; 
   const args = ['-D', dir, '--no-pager', '-o', 'short-precise'];
   if (o.follow) args.push('-f');
   if (o.lines !== undefined) args.push('-n', String(o.lines));
-  if (o.app !== undefined) args.push(`_SYSTEMD_UNIT=${o.app}.service`, '+', `SYSLOG_IDENTIFIER=${o.app}`);
+  // Stage1 app units set SyslogIdentifier=<app>, so one match covers stdout, stderr and syslog lines.
+  if (o.app !== undefined) args.push(`SYSLOG_IDENTIFIER=${o.app}`);
   return args;
 }
 

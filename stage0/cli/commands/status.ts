@@ -24,6 +24,10 @@ function waitSpec(v: string | boolean | undefined, flag: string): { wait: boolea
   return ms === 0 ? { wait: true } : { wait: true, timeoutMs: ms };
 }
 
+function isWaitValue(v: string): boolean {
+  return v === 'true' || v === 'false' || /^([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+$|^0$/.test(v);
+}
+
 async function waitFor(test: () => Promise<boolean>, timeoutMs: number | undefined, what: string): Promise<void> {
   const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
   while (!(await test())) {
@@ -60,6 +64,14 @@ export const statusCommand: CommandModule = {
         bind('status', async (ctx, uuidArg: string | undefined, flags: StatusFlags) => {
           if (flags.format !== undefined && flags.format !== 'json' && flags.format !== 'json-pretty') {
             throw new RktError('USAGE', `invalid --format "${flags.format}": expected json or json-pretty`);
+          }
+          // `--wait UUID`: commander takes UUID as the optional value; give it back.
+          for (const key of ['wait', 'waitReady'] as const) {
+            const v = flags[key];
+            if (typeof v === 'string' && uuidArg === undefined && !isWaitValue(v)) {
+              uuidArg = v;
+              flags[key] = true;
+            }
           }
           const wait = waitSpec(flags.wait, '--wait');
           const ready = waitSpec(flags.waitReady, '--wait-ready');

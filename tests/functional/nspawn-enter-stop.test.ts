@@ -1,0 +1,96 @@
+// rkt enter, stop and gc with the real nspawn stage1: an entered command is confined like the app
+// (capability bounding set, seccomp, the app's cgroup, its identity) and returns its exit code; a
+// graceful stop lets the app handle SIGTERM and records its status; --force kills; gc leaves nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeNspawnHarness, mountsUnder, processesIn, skipReason } from './nspawn-helpers.js';
+
+const skip = skipReason();
+const LOOP = 'trap "echo got-term; exit 7" TERM; echo started; while true; do sleep 0.1; done';
+
+function procStatus(text: string, key: string): string | undefined {
+  return new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(text)?.[1];
+}
+
+test('enter runs the command with the app\'s caps, seccomp filter, cgroup and user, and returns its exit code', { skip }, async () => {
+  const h = await makeNspawnHarness();
+  try {
+    const img = await h.image('looper', ['/bin/sh', '-c', LOOP], {
+      files: { 'etc/passwd': 'root:x:0:0::/:/bin/sh\nsvc:x:4321:4321::/:/bin/sh\n', 'etc/group': 'root:x:0:\nsvc:x:4321:\n' },
+      manifestExtra: { app: { exec: ['/bin/sh', '-c', LOOP], user: 'svc', group: 'svc' } },
+    });
+    const pod = await h.startPod([img]);
+    const code = await h.rkt(['enter', '--app=looper', pod.uuid, '/bin/sh', '-c', 'exit 3']);
+    assert.equal(code.exitCode, 3, code.stderr);
+
+    const app = await h.rkt(['enter', '--app=looper', pod.uuid, '/bin/sh', '-c',
+      'cat /proc/$(pgrep -o -f "while true" || echo self)/status; echo ---; cat /proc/self/status; echo ---; cat /proc/self/cgroup; echo ---; id -u']);
+    assert.equal(app.exitCode, 0, app.stderr);
+    const [appStatus = '', selfStatus = '', cgroup = '', uid = ''] = app.stdout.split('---\n');
+    assert.equal(procStatus(selfStatus, 'CapBnd'), '00000000a80425fb');
+    assert.equal(procStatus(selfStatus, 'CapBnd'), procStatus(appStatus, 'CapBnd'));
+    assert.equal(procStatus(selfStatus, 'Seccomp'), '2');
+    assert.equal(procStatus(selfStatus, 'NoNewPrivs'), '1');
+    assert.equal(procStatus(selfStatus, 'CapEff'), '0000000000000000');
+    assert.match(cgroup, /^0::\/app\.slice\/app-looper\.slice\//m);
+    assert.equal(uid.trim(), '4321');
+
+    const stop = await h.rkt(['stop', pod.uuid]);
+    assert.equal(stop.exitCode, 0, stop.stderr);
+    await pod.done;
+  } finally {
+    await h.rkt(['gc', '--grace-period=0s']);
+    await h.cleanup();
+  }
+});
+
+test('graceful stop delivers SIGTERM to the app and records its status; gc leaves no mounts or processes', { skip }, async () => {
+  const h = await makeNspawnHarness();
+  try {
+    const img = await h.image('trapper', ['/bin/sh', '-c', LOOP]);
+    const pod = await h.startPod([img]);
+    const stop = await h.rkt(['stop', pod.uuid]);
+    assert.equal(stop.exitCode, 0, stop.stderr);
+    const done = await pod.done;
+    assert.match(done.stdout, /trapper\[[0-9]+\]: got-term/);
+    const podDir = h.findPodDir(pod.uuid);
+    assert.equal(fs.readFileSync(path.join(podDir, 'stage1/rootfs/rkt/status/trapper'), 'utf8').trim(), '7');
+    const st = await h.rkt(['status', pod.uuid]);
+    assert.match(st.stdout, /app-trapper=7/);
+
+    const rm = await h.rkt(['rm', pod.uuid]);
+    assert.equal(rm.exitCode, 0, rm.stderr);
+    assert.deepEqual(mountsUnder(podDir), []);
+    assert.deepEqual(processesIn(podDir), []);
+    assert.equal(fs.existsSync(podDir), false);
+    const cgroups = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/systemd', '/sys/fs/cgroup']
+      .flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d) : []))
+      .filter((n) => n.includes(pod.uuid));
+    assert.deepEqual(cgroups, []);
+  } finally {
+    await h.rkt(['gc', '--grace-period=0s']);
+    await h.cleanup();
+  }
+});
+
+test('stop --force kills the pod at once', { skip }, async () => {
+  const h = await makeNspawnHarness();
+  try {
+    const img = await h.image('stubborn', ['/bin/sh', '-c', 'trap "" TERM; echo started; while true; do sleep 0.1; done']);
+    const pod = await h.startPod([img]);
+    const podDir = h.findPodDir(pod.uuid);
+    const stop = await h.rkt(['stop', '--force', pod.uuid]);
+    assert.equal(stop.exitCode, 0, stop.stderr);
+    const done = await pod.done;
+    assert.notEqual(done.exitCode, 0);
+    assert.deepEqual(processesIn(path.join(podDir, 'stage1', 'rootfs')), []);
+    const rm = await h.rkt(['rm', pod.uuid]);
+    assert.equal(rm.exitCode, 0, rm.stderr);
+    assert.deepEqual(mountsUnder(podDir), []);
+  } finally {
+    await h.rkt(['gc', '--grace-period=0s']);
+    await h.cleanup();
+  }
+});

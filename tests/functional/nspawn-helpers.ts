@@ -1,0 +1,95 @@
+// Shared by the nspawn functional tests: whether they can run here (root, systemd-nspawn, the built
+// stage1 image), a pod harness that uses the real nspawn stage1, and small readers of a pod's leftovers.
+import { execa } from 'execa';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makePodHarness, type PodHarness } from '../harness/pod.js';
+
+/** dist/tests/functional/x.js -> dist/stage1-images/stage1-nspawn.aci */
+export function nspawnStage1Aci(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../stage1-images/stage1-nspawn.aci');
+}
+
+/** A reason to skip, or false when the nspawn tests can run. */
+export function skipReason(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root';
+  if (!fs.existsSync(nspawnStage1Aci())) return 'stage1-nspawn.aci not built (bash scripts/build-stage1-images.sh nspawn)';
+  if (!['/usr/bin/systemd-nspawn', '/bin/systemd-nspawn'].some((p) => fs.existsSync(p))) return 'systemd-nspawn not installed';
+  return false;
+}
+
+export interface NspawnHarness extends PodHarness {
+  /** `rkt run --stage1-path=<nspawn aci> --uuid-file-save=... <args>`; resolves with the result and the uuid. */
+  runPod(args: readonly string[], opts?: { timeoutMs?: number }): Promise<{ exitCode: number; stdout: string; stderr: string; uuid: string }>;
+  /** Starts a pod that keeps running; resolves once `rkt status --wait-ready` says it is ready. */
+  startPod(args: readonly string[]): Promise<{ uuid: string; done: Promise<{ exitCode: number; stdout: string }> }>;
+  /** The pod's dir in whichever state it is. */
+  findPodDir(uuid: string): string;
+}
+
+let seq = 0;
+
+export async function makeNspawnHarness(): Promise<NspawnHarness> {
+  const h = await makePodHarness('rkt-nspawn-');
+  const stage1 = `--stage1-path=${nspawnStage1Aci()}`;
+  const uuidFile = (): string => path.join(h.dirs.root, `uuid-${++seq}`);
+  const readUuid = (f: string): string => fs.readFileSync(f, 'utf8').trim();
+  const self: NspawnHarness = Object.assign(Object.create(null) as object, h, {
+    async runPod(args: readonly string[], opts: { timeoutMs?: number } = {}) {
+      const f = uuidFile();
+      const r = await h.rkt(['run', stage1, `--uuid-file-save=${f}`, ...args], { timeoutMs: opts.timeoutMs ?? 120_000 });
+      return { ...r, uuid: fs.existsSync(f) ? readUuid(f) : '' };
+    },
+    async startPod(args: readonly string[]) {
+      const f = uuidFile();
+      const child = h.spawn(['run', stage1, `--uuid-file-save=${f}`, ...args]);
+      const done = child.then((r) => ({ exitCode: r.exitCode ?? 254, stdout: String(r.stdout) }));
+      for (let i = 0; i < 600 && !fs.existsSync(f); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!fs.existsSync(f)) throw new Error('pod did not get a uuid');
+      const uuid = readUuid(f);
+      const ready = await h.rkt(['status', '--wait-ready=60s', uuid]);
+      if (ready.exitCode !== 0) throw new Error(`pod ${uuid} not ready: ${ready.stderr}`);
+      return { uuid, done };
+    },
+    findPodDir(uuid: string) {
+      for (const state of ['run', 'exited-garbage', 'garbage', 'prepared']) {
+        const d = h.podDir(state, uuid);
+        if (fs.existsSync(d)) return d;
+      }
+      return h.podDir('run', uuid);
+    },
+  });
+  return self;
+}
+
+/** Entries of the pod's persistent journal, read with the host's journalctl (no machined needed). */
+export async function journalMessages(podDir: string, uuid: string, identifier?: string): Promise<string[]> {
+  const dir = path.join(podDir, 'stage1', 'rootfs', 'var', 'log', 'journal', uuid.replace(/-/g, ''));
+  const args = ['-D', dir, '--no-pager', '-o', 'cat', ...(identifier ? ['-t', identifier] : [])];
+  const r = await execa('journalctl', args, { reject: false });
+  return String(r.stdout).split('\n');
+}
+
+/** Mount points at or below `dir` in this mount namespace. */
+export function mountsUnder(dir: string): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_x, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
+}
+
+/** Processes whose root directory is inside `dir`. */
+export function processesIn(dir: string): number[] {
+  const out: number[] = [];
+  for (const p of fs.readdirSync('/proc').filter((n) => /^[0-9]+$/.test(n))) {
+    try {
+      const root = fs.readlinkSync(`/proc/${p}/root`);
+      if (root === dir || root.startsWith(`${dir}/`)) out.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}

@@ -1,0 +1,98 @@
+// rkt run with the real nspawn stage1: exit codes (single app, first failing of several), status files,
+// the persistent journal read with journalctl -D, and the app's env, user, groups and working directory.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { journalMessages, makeNspawnHarness, skipReason } from './nspawn-helpers.js';
+
+const skip = skipReason();
+
+test('a single app exiting 42 makes rkt run exit 42, records the status and logs to the journal', { skip }, async () => {
+  const h = await makeNspawnHarness();
+  try {
+    const img = await h.image('exit42', ['/bin/sh', '-c', 'echo hello-from-app; echo to-stderr >&2; exit 42']);
+    const r = await h.runPod([img]);
+    assert.equal(r.exitCode, 42, r.stderr);
+    assert.match(r.stdout, /exit42\[[0-9]+\]: hello-from-app/);
+    const podDir = h.findPodDir(r.uuid);
+    assert.equal(fs.readFileSync(path.join(podDir, 'stage1/rootfs/rkt/status/exit42'), 'utf8').trim(), '42');
+    const st = await h.rkt(['status', r.uuid]);
+    assert.match(st.stdout, /app-exit42=42/);
+    const journal = await journalMessages(podDir, r.uuid, 'exit42');
+    assert.ok(journal.includes('hello-from-app'), journal.join('\n'));
+    assert.ok(journal.includes('to-stderr'), journal.join('\n'));
+  } finally {
+    await h.rkt(['gc', '--grace-period=0s']);
+    await h.cleanup();
+  }
+});
+
+test('three apps exiting 0, 5, 6: rkt run exits 5 and each status is recorded', { skip }, async () => {
+  const h = await makeNspawnHarness();
+  try {
+    const a = await h.image('app-a', ['/bin/sh', '-c', 'exit 0']);
+    const b = await h.image('app-b', ['/bin/sh', '-c', 'sleep 0.3; exit 5']);
+    const c = await h.image('app-c', ['/bin/sh', '-c', 'exit 6']);
+    const r = await h.runPod([a, b, c]);
+    assert.equal(r.exitCode, 5, r.stderr);
+    const podDir = h.findPodDir(r.uuid);
+    const status = (app: string): string => fs.readFileSync(path.join(podDir, 'stage1/rootfs/rkt/status', app), 'utf8').trim();
+    assert.deepEqual([status('app-a'), status('app-b'), status('app-c')], ['0', '5', '6']);
+  } finally {
+    await h.rkt(['gc', '--grace-period=0s']);
+    await h.cleanup();
+  }
+});
+
+test('all apps exiting 0 make rkt run exit 0', { skip }, async () => {
+  const h = await makeNspawnHarness();
+  try {
+    const a = await h.image('ok-a', ['/bin/true']);
+    const b = await h.image('ok-b', ['/bin/sh', '-c', 'exit 0']);
+    const r = await h.runPod([a, b]);
+    assert.equal(r.exitCode, 0, r.stderr);
+  } finally {
+    await h.rkt(['gc', '--grace-period=0s']);
+    await h.cleanup();
+  }
+});
+
+test('the app runs with its env, user and groups from the image, working dir, hostname and bounded caps', { skip }, async () => {
+  const h = await makeNspawnHarness();
+  try {
+    const script = [
+      'echo "user=$(id -u):$(id -g) groups=$(id -G)"', 'echo "pwd=$(pwd)"', 'echo "FOO=$FOO"', 'echo "AC_APP_NAME=$AC_APP_NAME"',
+      'echo "home=$HOME"', 'echo "hostname=$(cat /etc/hostname)"', 'grep -E "^(CapBnd|Seccomp|NoNewPrivs):" /proc/self/status',
+    ].join('; ');
+    const img = await h.image('envapp', ['/bin/sh', '-c', script], {
+      files: {
+        'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nworker:x:1234:2345:w:/home/worker:/bin/sh\n',
+        'etc/group': 'root:x:0:\nworkers:x:2345:\nextra:x:3456:\n',
+        'work/dir/.keep': '',
+      },
+      manifestExtra: {
+        app: {
+          exec: ['/bin/sh', '-c', script], user: 'worker', group: 'workers', supplementaryGIDs: [3456],
+          workingDirectory: '/work/dir', environment: [{ name: 'FOO', value: 'bar baz "q" $x' }],
+        },
+      },
+    });
+    const r = await h.runPod([img]);
+    assert.equal(r.exitCode, 0, r.stderr + r.stdout);
+    const lines = (await journalMessages(h.findPodDir(r.uuid), r.uuid, 'envapp')).join('\n');
+    assert.match(lines, /user=1234:2345 groups=2345 3456/);
+    assert.match(lines, /pwd=\/work\/dir/);
+    assert.match(lines, /FOO=bar baz "q" \$x/);
+    assert.match(lines, /AC_APP_NAME=envapp/);
+    assert.match(lines, /home=\/home\/worker/);
+    assert.match(lines, new RegExp(`hostname=rkt-${r.uuid}`));
+    // appc's default 14 capabilities, a seccomp filter, no new privileges
+    assert.match(lines, /CapBnd:\s+00000000a80425fb/);
+    assert.match(lines, /Seccomp:\s+2/);
+    assert.match(lines, /NoNewPrivs:\s+1/);
+  } finally {
+    await h.rkt(['gc', '--grace-period=0s']);
+    await h.cleanup();
+  }
+});
