@@ -1,8 +1,8 @@
 // The gc entrypoint: releases what a pod left outside its directory. Idempotent, and works when the
 // overlays are unmounted: stray processes in the pod tree, the pod's cgroup, the host's journal link.
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { teardownPodNetworks } from '../../common/networking/index.js';
 import { machineId } from '../../common/pod-layout.js';
 import { parseGcArgs } from '../../common/stage1-contract.js';
 import { removeCgroupTree } from '../nspawn/cgroup.js';
@@ -13,17 +13,17 @@ import { debugLog, runEntrypoint } from './main.js';
 /** `journalctl -M`'s link (--link-journal=try-guest): remove it only if it points into this pod. */
 async function removeJournalLink(podDir: string, mid: string): Promise<void> {
   const link = path.join('/var/log/journal', mid);
-  const target = await fs.readlink(link).catch(() => undefined);
+  const target = await fsp.readlink(link).catch(() => undefined);
   if (target === undefined) return;
-  const resolvedPod = await fs.realpath(podDir).catch(() => podDir);
+  const resolvedPod = await fsp.realpath(podDir).catch(() => podDir);
   if (target.startsWith(`${podDir}/`) || target.startsWith(`${resolvedPod}/`) || target.includes(`/${path.basename(podDir)}/`)) {
-    await fs.rm(link, { force: true });
+    await fsp.rm(link, { force: true });
   }
 }
 
 async function gc(argv: string[]): Promise<number> {
   const args = parseGcArgs(argv);
-  const podDir = await fs.realpath(process.cwd());
+  const podDir = await fsp.realpath(process.cwd());
   const stray = await processesRootedIn(podDir);
   for (const pid of stray) signal(pid, 'SIGKILL');
   for (const pid of stray) await waitGone(pid, 2000);
@@ -31,7 +31,11 @@ async function gc(argv: string[]): Promise<number> {
   const info = await readFlavorInfo(podDir);
   for (const dir of info?.cgroups ?? []) if (path.basename(dir) === `rkt-${args.uuid}`) await removeCgroupTree(dir);
   await removeJournalLink(podDir, info?.machineId ?? machineId(args.uuid));
-  await teardownPodNetworks(podDir);
+  // Only pods that had networking recorded it in net/ or netns; others never load the CNI code.
+  if (fs.existsSync(path.join(podDir, 'net')) || fs.existsSync(path.join(podDir, 'netns'))) {
+    const { teardownPodNetworks } = await import('../../common/networking/index.js');
+    await teardownPodNetworks(podDir);
+  }
   return 0;
 }
 

@@ -2,7 +2,7 @@
 // and replaces itself with systemd-nspawn booting the pod's systemd. No Node process outlives this.
 import fs from 'node:fs/promises';
 import { parseImageManifest, parsePodManifest, type ImageManifest, type PodManifest } from '../../common/appc/index.js';
-import { renderResolvConf, resolvePortForwards, setupPodNetworks, type PodNetworks } from '../../common/networking/index.js';
+import type { PodNetworks } from '../../common/networking/index.js';
 import { RktError } from '../../common/errors.js';
 import { execve, setCloexec } from '../../common/native.js';
 import {
@@ -26,8 +26,15 @@ function lockFd(): number {
   return Number(raw);
 }
 
-/** CNI setup (plugins are child processes: the lock fd must not leak into them). */
+/**
+ * CNI setup (plugins are child processes: the lock fd must not leak into them). The networking code is
+ * loaded only for pods that need it: host-network pods start without its dependencies.
+ */
 async function setupNetworks(podDir: string, pod: PodManifest, args: RunArgs, images: ImageManifest[], fd: number): Promise<PodNetworks> {
+  if (args.net.length === 1 && args.net[0] === 'host' && pod.ports.length === 0) {
+    return { netnsPath: undefined, netInfo: [], cniDns: { nameservers: [], search: [], options: [] } };
+  }
+  const { resolvePortForwards, setupPodNetworks } = await import('../../common/networking/index.js');
   const appPorts = pod.apps.flatMap((a, i) => (a.app ?? images[i]?.app)?.ports ?? []);
   setCloexec(fd, true);
   try {
@@ -81,7 +88,7 @@ async function run(argv: string[]): Promise<number> {
   const images = await readImages(podDir, pod);
   const volumeBinds = await prepareVolumes(podDir, pod);
   const nets = await setupNetworks(podDir, pod, args, images, fd);
-  const cniDns = nets.cniDns.nameservers.length > 0 ? renderResolvConf(nets.cniDns) : undefined;
+  const cniDns = nets.cniDns.nameservers.length > 0 ? (await import('../../common/networking/index.js')).renderResolvConf(nets.cniDns) : undefined;
   const etc = await prepareDns({
     root, mode: args.dnsConfMode ?? { resolv: 'default', hosts: 'default' }, hostNetwork: nets.netnsPath === undefined, hostname,
     ...(cniDns !== undefined ? { cniResolvConf: cniDns } : {}),

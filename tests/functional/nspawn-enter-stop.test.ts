@@ -21,15 +21,19 @@ test('enter runs the command with the app\'s caps, seccomp filter, cgroup and us
       files: { 'etc/passwd': 'root:x:0:0::/:/bin/sh\nsvc:x:4321:4321::/:/bin/sh\n', 'etc/group': 'root:x:0:\nsvc:x:4321:\n' },
       manifestExtra: { app: { exec: ['/bin/sh', '-c', LOOP], user: 'svc', group: 'svc' } },
     });
+    // The app's shell, found by its command line (the pattern is split so this script never matches itself).
+    const appPid = 'for p in /proc/[0-9]*; do grep -q "while tr""ue" $p/cmdline 2>/dev/null && echo ${p#/proc/}; done | head -n 1';
     const pod = await h.startPod([img]);
     const code = await h.rkt(['enter', '--app=looper', pod.uuid, '/bin/sh', '-c', 'exit 3']);
     assert.equal(code.exitCode, 3, code.stderr);
 
     const app = await h.rkt(['enter', '--app=looper', pod.uuid, '/bin/sh', '-c',
-      'cat /proc/$(pgrep -o -f "while true" || echo self)/status; echo ---; cat /proc/self/status; echo ---; cat /proc/self/cgroup; echo ---; id -u']);
+      `cat /proc/$(${appPid})/status; echo ---;` +
+      ' cat /proc/self/status; echo ---; cat /proc/self/cgroup; echo ---; id -u']);
     assert.equal(app.exitCode, 0, app.stderr);
     const [appStatus = '', selfStatus = '', cgroup = '', uid = ''] = app.stdout.split('---\n');
     assert.equal(procStatus(selfStatus, 'CapBnd'), '00000000a80425fb');
+    assert.match(appStatus, /^Name:\s+sh$/m);
     assert.equal(procStatus(selfStatus, 'CapBnd'), procStatus(appStatus, 'CapBnd'));
     assert.equal(procStatus(selfStatus, 'Seccomp'), '2');
     assert.equal(procStatus(selfStatus, 'NoNewPrivs'), '1');
