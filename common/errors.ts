@@ -28,6 +28,7 @@ export type RktErrorCode =
   | 'SUBPROCESS'
   | 'NETWORK_CONFIG'
   | 'NETWORK'
+  | 'MDS'
   | 'INTERNAL';
 
 export interface RktErrorOptions {

@@ -47,6 +47,12 @@ function inheritStdio(): void {
   }
 }
 
+/** Replaces rkt with any program (e.g. journalctl for `rkt logs`), stdio inherited. Never returns. */
+export function execProgram(file: string, args: string[], env: NodeJS.ProcessEnv): never {
+  inheritStdio();
+  return execve(file, [file, ...args], env);
+}
+
 function execOrThrow(entrypoint: string, args: string[], env: NodeJS.ProcessEnv): never {
   inheritStdio();
   try {

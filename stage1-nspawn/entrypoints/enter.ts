@@ -37,7 +37,8 @@ async function enter(argv: string[]): Promise<number> {
     `--description=rkt enter ${args.appName}`,
     ...profile.properties.map(([k, v]) => `--property=${k}=${v}`),
     `--property=WorkingDirectory=${profile.workingDirectory}`,
-    '--', bin, ...rest,
+    // The pod's systemd expands ${VAR} in a transient unit's command line; "$$" keeps a literal "$".
+    '--', ...[bin, ...rest].map((a) => a.replace(/\$/g, '$$$$')),
   ];
   for (const std of [0, 1, 2]) setCloexec(std, false);
   return execve(nsenter, [nsenter, ...nsArgs, ...run], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...(process.env['TERM'] ? { TERM: process.env['TERM'] } : {}) });

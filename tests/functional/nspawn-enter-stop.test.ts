@@ -26,6 +26,9 @@ test('enter runs the command with the app\'s caps, seccomp filter, cgroup and us
     const pod = await h.startPod([img]);
     const code = await h.rkt(['enter', '--app=looper', pod.uuid, '/bin/sh', '-c', 'exit 3']);
     assert.equal(code.exitCode, 3, code.stderr);
+    // arguments reach the command verbatim (systemd would expand ${VAR} in a unit's command line)
+    const verbatim = await h.rkt(['enter', '--app=looper', pod.uuid, '/bin/echo', '${NOT_EXPANDED}', '$$', '%i']);
+    assert.equal(verbatim.stdout.trim(), '${NOT_EXPANDED} $$ %i', verbatim.stderr);
 
     const app = await h.rkt(['enter', '--app=looper', pod.uuid, '/bin/sh', '-c',
       `cat /proc/$(${appPid})/status; echo ---;` +
@@ -33,7 +36,7 @@ test('enter runs the command with the app\'s caps, seccomp filter, cgroup and us
     assert.equal(app.exitCode, 0, app.stderr);
     const [appStatus = '', selfStatus = '', cgroup = '', uid = ''] = app.stdout.split('---\n');
     assert.equal(procStatus(selfStatus, 'CapBnd'), '00000000a80425fb');
-    assert.match(appStatus, /^Name:\s+sh$/m);
+    assert.match(appStatus, /^Name:\s+sh$/m, app.stdout + app.stderr);
     assert.equal(procStatus(selfStatus, 'CapBnd'), procStatus(appStatus, 'CapBnd'));
     assert.equal(procStatus(selfStatus, 'Seccomp'), '2');
     assert.equal(procStatus(selfStatus, 'NoNewPrivs'), '1');
@@ -45,8 +48,7 @@ test('enter runs the command with the app\'s caps, seccomp filter, cgroup and us
     assert.equal(stop.exitCode, 0, stop.stderr);
     await pod.done;
   } finally {
-    await h.rkt(['gc', '--grace-period=0s']);
-    await h.cleanup();
+    await h.teardown();
   }
 });
 
@@ -74,8 +76,7 @@ test('graceful stop delivers SIGTERM to the app and records its status; gc leave
       .filter((n) => n.includes(pod.uuid));
     assert.deepEqual(cgroups, []);
   } finally {
-    await h.rkt(['gc', '--grace-period=0s']);
-    await h.cleanup();
+    await h.teardown();
   }
 });
 
@@ -94,7 +95,6 @@ test('stop --force kills the pod at once', { skip }, async () => {
     assert.equal(rm.exitCode, 0, rm.stderr);
     assert.deepEqual(mountsUnder(podDir), []);
   } finally {
-    await h.rkt(['gc', '--grace-period=0s']);
-    await h.cleanup();
+    await h.teardown();
   }
 });

@@ -26,6 +26,11 @@ export interface NspawnHarness extends PodHarness {
   startPod(args: readonly string[]): Promise<{ uuid: string; done: Promise<{ exitCode: number; stdout: string }> }>;
   /** The pod's dir in whichever state it is. */
   findPodDir(uuid: string): string;
+  /**
+   * Force-stops pods still running, garbage-collects every pod (the stage1 gc), then removes the dirs.
+   * Killing `rkt run` (nspawn) itself would orphan the pod's systemd, so never rely on that.
+   */
+  teardown(): Promise<void>;
 }
 
 let seq = 0;
@@ -35,6 +40,7 @@ export async function makeNspawnHarness(): Promise<NspawnHarness> {
   const stage1 = `--stage1-path=${nspawnStage1Aci()}`;
   const uuidFile = (): string => path.join(h.dirs.root, `uuid-${++seq}`);
   const readUuid = (f: string): string => fs.readFileSync(f, 'utf8').trim();
+  const running: { uuid: string; done: Promise<unknown> }[] = [];
   const self: NspawnHarness = Object.assign(Object.create(null) as object, h, {
     async runPod(args: readonly string[], opts: { timeoutMs?: number } = {}) {
       const f = uuidFile();
@@ -48,6 +54,7 @@ export async function makeNspawnHarness(): Promise<NspawnHarness> {
       for (let i = 0; i < 600 && !fs.existsSync(f); i++) await new Promise((r) => setTimeout(r, 100));
       if (!fs.existsSync(f)) throw new Error('pod did not get a uuid');
       const uuid = readUuid(f);
+      running.push({ uuid, done });
       const ready = await h.rkt(['status', '--wait-ready=60s', uuid]);
       if (ready.exitCode !== 0) throw new Error(`pod ${uuid} not ready: ${ready.stderr}`);
       return { uuid, done };
@@ -58,6 +65,14 @@ export async function makeNspawnHarness(): Promise<NspawnHarness> {
         if (fs.existsSync(d)) return d;
       }
       return h.podDir('run', uuid);
+    },
+    async teardown() {
+      for (const p of running) {
+        await h.rkt(['stop', '--force', p.uuid]);
+        await Promise.race([p.done, new Promise((r) => setTimeout(r, 10_000))]);
+      }
+      await h.rkt(['gc', '--grace-period=0s']);
+      await h.cleanup();
     },
   });
   return self;

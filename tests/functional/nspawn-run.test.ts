@@ -23,8 +23,7 @@ test('a single app exiting 42 makes rkt run exit 42, records the status and logs
     assert.ok(journal.includes('hello-from-app'), journal.join('\n'));
     assert.ok(journal.includes('to-stderr'), journal.join('\n'));
   } finally {
-    await h.rkt(['gc', '--grace-period=0s']);
-    await h.cleanup();
+    await h.teardown();
   }
 });
 
@@ -40,8 +39,7 @@ test('three apps exiting 0, 5, 6: rkt run exits 5 and each status is recorded', 
     const status = (app: string): string => fs.readFileSync(path.join(podDir, 'stage1/rootfs/rkt/status', app), 'utf8').trim();
     assert.deepEqual([status('app-a'), status('app-b'), status('app-c')], ['0', '5', '6']);
   } finally {
-    await h.rkt(['gc', '--grace-period=0s']);
-    await h.cleanup();
+    await h.teardown();
   }
 });
 
@@ -53,8 +51,7 @@ test('all apps exiting 0 make rkt run exit 0', { skip }, async () => {
     const r = await h.runPod([a, b]);
     assert.equal(r.exitCode, 0, r.stderr);
   } finally {
-    await h.rkt(['gc', '--grace-period=0s']);
-    await h.cleanup();
+    await h.teardown();
   }
 });
 
@@ -92,7 +89,6 @@ test('the app runs with its env, user and groups from the image, working dir, ho
     assert.match(lines, /Seccomp:\s+2/);
     assert.match(lines, /NoNewPrivs:\s+1/);
   } finally {
-    await h.rkt(['gc', '--grace-period=0s']);
-    await h.cleanup();
+    await h.teardown();
   }
 });

@@ -134,3 +134,45 @@ test('a stage1 without a stop entrypoint: clear error, pod untouched', async () 
     await child;
   });
 });
+
+test('enter: several apps and no --app lists them and fails', async () => {
+  await withHarness(async (h) => {
+    const img = await h.image('multi', ['/bin/sleep', '1000']);
+    const uuidFile = path.join(h.dirs.root, 'uuid');
+    const child = h.spawn(['run', ...h.stage1Flags(), `--uuid-file-save=${uuidFile}`, img, '--name=first', img, '--name=second']);
+    let uuid = '';
+    for (let i = 0; i < 600 && uuid === ''; i++) {
+      uuid = (await fs.readFile(uuidFile, 'utf8').catch(() => '')).trim();
+      if (uuid === '') await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal((await h.rkt(['status', '--wait-ready=60s', uuid])).exitCode, 0);
+    const e = await h.rkt(['enter', uuid, '/bin/true']);
+    assert.equal(e.exitCode, 254);
+    assert.match(e.stderr, /^enter: {3}first$/m);
+    assert.match(e.stderr, /^enter: {3}second$/m);
+    assert.match(e.stderr, /has 2 apps: say which to enter with --app=NAME/);
+    const second = await h.rkt(['enter', '--app=second', uuid, '/bin/sh', '-c', 'echo in-second']);
+    assert.equal(second.exitCode, 0, second.stderr);
+    assert.equal(second.stdout, 'in-second\n');
+    await killProcessesUnder(h.dirs.root);
+    await child;
+  });
+});
+
+test('a stage1 without a run entrypoint: run fails cleanly, mounts undone, pod in garbage', async () => {
+  await withHarness(async (h) => {
+    const noRun = await h.stubVariant('stub-norun', { omit: ['run'] });
+    const img = await h.image('norun', ['/bin/true']);
+    const r = await h.rkt(['run', `--stage1-path=${noRun}`, img]);
+    assert.equal(r.exitCode, 254);
+    assert.match(r.stderr, /has no "run" entrypoint/);
+    const mounts = await fs.readFile('/proc/self/mountinfo', 'utf8');
+    assert.ok(!mounts.includes(h.dirs.dir), 'overlays unmounted');
+    const garbage = await fs.readdir(path.join(h.dirs.dir, 'pods', 'garbage'));
+    assert.equal(garbage.length, 1);
+    assert.deepEqual(await fs.readdir(path.join(h.dirs.dir, 'pods', 'run')), []);
+    const gc = await h.rkt(['gc']);
+    assert.equal(gc.exitCode, 0, gc.stderr);
+    assert.deepEqual(await fs.readdir(path.join(h.dirs.dir, 'pods', 'garbage')), []);
+  });
+});

@@ -47,7 +47,7 @@ test('a plain systemd-nspawn container registers with machined', { skip: skipOut
   const rootfs = join(dir, 'rootfs');
   const name = `baseline-${process.pid}`;
   try {
-    for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'run']) await mkdir(join(rootfs, d), { recursive: true });
+    for (const d of ['bin', 'usr', 'etc', 'proc', 'sys', 'dev', 'tmp', 'run']) await mkdir(join(rootfs, d), { recursive: true });
     await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
     await symlink('busybox', join(rootfs, 'bin', 'sh'));
     await writeFile(join(rootfs, 'etc', 'os-release'), 'ID=busybox\nNAME=busybox\n');

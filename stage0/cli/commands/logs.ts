@@ -3,12 +3,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RktError } from '../../../common/errors.js';
-import { execve } from '../../../common/native.js';
 import { journalDir, journalRoot, machineId } from '../../../common/pod-layout.js';
 import { readPodManifestFile } from '../../pod/info.js';
 import { requirePod } from '../../pod/state.js';
 import { podArgument } from '../../pod/uuid.js';
 import { ensureOverlaysMounted } from '../../pod/overlays.js';
+import { execProgram } from '../../stage1/invoke.js';
 import type { CommandModule } from '../registry.js';
 
 async function findOnPath(bin: string): Promise<string> {
@@ -71,7 +71,7 @@ export const logsCommand: CommandModule = {
           if (flags.lines !== undefined) o.lines = Number(flags.lines);
           const args = journalctlArgs(dir, o);
           ctx.output.debug(`exec ${bin} ${args.join(' ')}`);
-          return execve(bin, [bin, ...args], process.env);
+          return execProgram(bin, args, process.env);
         }),
       );
   },
