@@ -52,7 +52,10 @@ export function setCloexec(fd: number, on: boolean): void {
   load().setCloexec(fd, on);
 }
 
-/** Replace this process. Returns only by throwing. */
+/**
+ * Replace this process. fds 0-2 are inherited as blocking, non-close-on-exec descriptors and
+ * SIGPIPE/SIGXFSZ are back to default (the addon undoes what Node set). Returns only by throwing.
+ */
 export function execve(file: string, argv: string[], env: NodeJS.ProcessEnv): never {
   const envp = Object.entries(env)
     .filter((e): e is [string, string] => typeof e[1] === 'string')

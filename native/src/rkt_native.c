@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -85,7 +86,26 @@ static char **to_cstrings(napi_env env, napi_value arr) {
   return out;
 }
 
-/* execve(path, argv[], envp[]): returns only on failure (throws). */
+/* What Node changed about this process that an exec'd program must not inherit: Node marks
+ * fds 0-2 close-on-exec, libuv may have put them in O_NONBLOCK mode (a shared open file
+ * description, so the new program would see EAGAIN), and Node ignores SIGPIPE and SIGXFSZ
+ * (ignored dispositions survive exec). The signal mask is cleared for the same reason. */
+static void reset_for_exec(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    int fdflags = fcntl(fd, F_GETFD);
+    if (fdflags < 0) continue;
+    fcntl(fd, F_SETFD, fdflags & ~FD_CLOEXEC);
+    int flflags = fcntl(fd, F_GETFL);
+    if (flflags >= 0 && (flflags & O_NONBLOCK)) fcntl(fd, F_SETFL, flflags & ~O_NONBLOCK);
+  }
+  signal(SIGPIPE, SIG_DFL);
+  signal(SIGXFSZ, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* execve(path, argv[], envp[]): stdio inherited as the caller had it; returns only on failure (throws). */
 static napi_value js_execve(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -103,6 +123,7 @@ static napi_value js_execve(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "execve: argv and envp must be arrays of strings");
     return NULL;
   }
+  reset_for_exec();
   execve(path, cargv, cenv);
   return throw_errno(env, "execve", errno);
 }

@@ -1,4 +1,6 @@
 // Where a command's words go: results to stdout, debug and progress to stderr prefixed by the command.
+import tty from 'node:tty';
+
 export interface Output {
   /** A result line on stdout. */
   out(line: string): void;
@@ -12,7 +14,9 @@ export interface Output {
 }
 
 export function makeOutput(command: string, debugEnabled: boolean): Output {
-  const tty = process.stderr.isTTY === true;
+  // tty.isatty, not process.stderr.isTTY: touching process.stderr makes libuv switch the fd to
+  // non-blocking mode, which a stage1 exec'd later would inherit.
+  const isTty = tty.isatty(2);
   return {
     debugEnabled,
     out: (line) => process.stdout.write(line + '\n'),
@@ -21,7 +25,7 @@ export function makeOutput(command: string, debugEnabled: boolean): Output {
       if (debugEnabled) process.stderr.write(`${command}: [debug] ${line}\n`);
     },
     progress: (line) => {
-      if (tty) process.stderr.write(`\r\x1b[K${command}: ${line}`);
+      if (isTty) process.stderr.write(`\r\x1b[K${command}: ${line}`);
       else if (debugEnabled) process.stderr.write(`${command}: ${line}\n`);
     },
   };
@@ -29,5 +33,5 @@ export function makeOutput(command: string, debugEnabled: boolean): Output {
 
 /** Ends a progress line so the next output starts clean. */
 export function endProgress(): void {
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  if (tty.isatty(2)) process.stderr.write('\r\x1b[K');
 }

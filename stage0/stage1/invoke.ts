@@ -27,34 +27,12 @@ export function execEnterEntrypoint(podDir: string, entrypoint: string, args: st
   return execOrThrow(entrypoint, args, env);
 }
 
-/**
- * Node marks fds 0-2 close-on-exec at startup; the entrypoint must inherit rkt's stdio unchanged, so
- * clear the flag (an fd that is not open is left alone).
- */
-function inheritStdio(): void {
-  // Creating process.stdout/stderr over a pipe or socket made libuv set O_NONBLOCK on the shared open file
-  // description; the exec'd program would inherit it (and see EAGAIN). libuv's set-blocking undoes that.
-  for (const stream of [process.stdout, process.stderr]) {
-    const handle = (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle;
-    if (handle && typeof handle.setBlocking === 'function') handle.setBlocking(true);
-  }
-  for (const fd of [0, 1, 2]) {
-    try {
-      setCloexec(fd, false);
-    } catch {
-      // not open: nothing to inherit
-    }
-  }
-}
-
 /** Replaces rkt with any program (e.g. journalctl for `rkt logs`), stdio inherited. Never returns. */
 export function execProgram(file: string, args: string[], env: NodeJS.ProcessEnv): never {
-  inheritStdio();
   return execve(file, [file, ...args], env);
 }
 
 function execOrThrow(entrypoint: string, args: string[], env: NodeJS.ProcessEnv): never {
-  inheritStdio();
   try {
     return execve(entrypoint, [entrypoint, ...args], env);
   } catch (err) {

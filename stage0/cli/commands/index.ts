@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'cat-manifest', load: async () => (await import('./cat-manifest.js')).catManifestCommand },
   { name: 'enter', load: async () => (await import('./enter.js')).enterCommand },
   { name: 'logs', load: async () => (await import('./logs.js')).logsCommand },
+  { name: 'metadata-service', load: async () => (await import('./metadata-service.js')).metadataServiceCommand },
 ];
 
 /** Global flags that take their value as the next argument (`--dir X`). */
