@@ -3,9 +3,11 @@ import type { Suite } from '../lib/suite.js';
 import { cliStartup } from './cli-startup.js';
 import { imageList } from './image-list.js';
 import { fetchVerifyRender } from './fetch-verify-render.js';
+import { podsNspawn } from './pods-nspawn.js';
 
 export const SUITES: Record<string, Suite> = {
   'cli-startup': cliStartup,
   'image-list': imageList,
   'fetch-verify-render': fetchVerifyRender,
+  'pods-nspawn': podsNspawn,
 };

@@ -1,7 +1,7 @@
 // Runs one CNI plugin binary (ADD/DEL) the way the CNI spec says: config on stdin, parameters in env.
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { capture } from '../subprocess.js';
 import { RktError } from '../errors.js';
 
 /** Where Debian's containernetworking-plugins puts the plugins. */
@@ -74,21 +74,16 @@ export async function runCniPlugin(pluginPath: string, call: CniCall): Promise<s
     CNI_PATH: call.pluginDirs.join(':'),
   };
   if (call.args !== '') env['CNI_ARGS'] = cniArgsEnv(call.args);
-  const res = await execa(pluginPath, [], {
-    input: JSON.stringify(call.conf),
-    env,
-    extendEnv: false,
-    reject: false,
-    timeout: PLUGIN_TIMEOUT_MS,
-    stripFinalNewline: false,
-  });
-  if (res.failed) {
-    const how = res.timedOut ? `timed out after ${PLUGIN_TIMEOUT_MS / 1000}s` : pluginErrorText(String(res.stdout), String(res.stderr));
+  const res = await capture(pluginPath, [], { input: JSON.stringify(call.conf), env, timeoutMs: PLUGIN_TIMEOUT_MS });
+  if (res.exitCode !== 0 || res.spawnError) {
+    const how = res.timedOut
+      ? `timed out after ${PLUGIN_TIMEOUT_MS / 1000}s`
+      : res.spawnError ? res.spawnError.message : pluginErrorText(res.stdout, res.stderr);
     throw new RktError('NETWORK', `network "${call.netName}": CNI ${call.command} with plugin ${path.basename(pluginPath)} failed: ${how}`, {
       hint: call.command === 'ADD'
         ? 'check the network config (subnet, bridge/master names) and that no other network uses the same addresses'
         : 'the pod\'s network may be partly left behind; run rkt gc again after fixing the cause',
     });
   }
-  return String(res.stdout);
+  return res.stdout;
 }

@@ -1,5 +1,5 @@
 // Runs the host tools networking needs (ip, nft, tc, sysctl via /proc) and turns failures into RktErrors.
-import { execa } from 'execa';
+import { capture } from '../subprocess.js';
 import { RktError } from '../errors.js';
 
 const TOOL_PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -10,16 +10,14 @@ export interface ToolResult { exitCode: number; stdout: string; stderr: string }
 export async function tool(file: string, args: readonly string[], opts: { input?: string; check?: boolean; netns?: string } = {}): Promise<ToolResult> {
   // nsenter runs the tool inside a namespace given by path (works for any bind-mounted netns file).
   const [cmd, argv] = opts.netns === undefined ? [file, [...args]] : ['nsenter', [`--net=${opts.netns}`, '--', file, ...args]];
-  const res = await execa(cmd, argv, {
+  const res = await capture(cmd, argv, {
     env: { PATH: TOOL_PATH_ENV, LC_ALL: 'C' },
-    extendEnv: false,
-    reject: false,
-    timeout: 30_000,
-    ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
+    timeoutMs: 30_000,
+    ...(opts.input === undefined ? {} : { input: opts.input }),
   });
-  const out: ToolResult = { exitCode: res.exitCode ?? -1, stdout: String(res.stdout), stderr: String(res.stderr) };
-  if ((opts.check ?? true) && (res.failed || out.exitCode !== 0)) {
-    const why = out.stderr.trim().split('\n').slice(-2).join(' ') || `exit status ${out.exitCode}`;
+  const out: ToolResult = { exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr };
+  if ((opts.check ?? true) && out.exitCode !== 0) {
+    const why = res.spawnError?.message ?? (out.stderr.trim().split('\n').slice(-2).join(' ') || `exit status ${out.exitCode}`);
     throw new RktError('NETWORK', `${cmd} ${argv.join(' ')} failed: ${why}`, {
       hint: `make sure ${file} (iproute2/nftables) is installed and rkt runs as root`,
     });
