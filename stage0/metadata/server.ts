@@ -173,12 +173,20 @@ export async function startMetadataService(o: MetadataServiceOptions): Promise<R
   try {
     await fs.mkdir(path.dirname(o.socketPath), { recursive: true, mode: 0o755 });
     await claimSocketPath(o.socketPath);
-    // Bind under a temporary name, restrict it, then rename: the socket is never reachable with loose permissions.
+    // Bind under a temporary name and restrict it before it gets its real name, so it is never reachable with
+    // loose permissions; link() rather than rename() so a rival instance that got there first is not replaced.
     const tmp = `${o.socketPath}.${process.pid}.tmp`;
     await fs.rm(tmp, { force: true });
     await listenUnix(regServer, tmp);
     await fs.chmod(tmp, 0o600);
-    await fs.rename(tmp, o.socketPath);
+    try {
+      await fs.link(tmp, o.socketPath);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+      throw new RktError('MDS', `metadata service already running: ${o.socketPath} appeared while starting`, { hint: 'stop the other "rkt metadata-service" first, or use another --dir' });
+    } finally {
+      await fs.unlink(tmp).catch(() => {});
+    }
   } catch (err) {
     await closeServer(publicServer);
     if (regServer.listening) await closeServer(regServer);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeNspawnHarness, mountsUnder, processesIn, skipReason } from './nspawn-helpers.js';
+import { makeNspawnHarness, mountsUnder, podCgroups, processesIn, skipReason } from './nspawn-helpers.js';
 
 const skip = skipReason();
 const LOOP = 'trap "echo got-term; exit 7" TERM; echo started; while true; do sleep 0.1; done';
@@ -47,6 +47,9 @@ test('enter runs the command with the app\'s caps, seccomp filter, cgroup and us
     const stop = await h.rkt(['stop', pod.uuid]);
     assert.equal(stop.exitCode, 0, stop.stderr);
     await pod.done;
+    const rm = await h.rkt(['rm', pod.uuid]);
+    assert.equal(rm.exitCode, 0, rm.stderr);
+    assert.deepEqual(podCgroups(pod.uuid), []);
   } finally {
     await h.teardown();
   }
@@ -71,10 +74,7 @@ test('graceful stop delivers SIGTERM to the app and records its status; gc leave
     assert.deepEqual(mountsUnder(podDir), []);
     assert.deepEqual(processesIn(podDir), []);
     assert.equal(fs.existsSync(podDir), false);
-    const cgroups = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/systemd', '/sys/fs/cgroup']
-      .flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d) : []))
-      .filter((n) => n.includes(pod.uuid));
-    assert.deepEqual(cgroups, []);
+    assert.deepEqual(podCgroups(pod.uuid), []);
   } finally {
     await h.teardown();
   }
@@ -94,6 +94,7 @@ test('stop --force kills the pod at once', { skip }, async () => {
     const rm = await h.rkt(['rm', pod.uuid]);
     assert.equal(rm.exitCode, 0, rm.stderr);
     assert.deepEqual(mountsUnder(podDir), []);
+    assert.deepEqual(podCgroups(pod.uuid), []);
   } finally {
     await h.teardown();
   }

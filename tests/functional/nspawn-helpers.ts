@@ -108,3 +108,10 @@ export function processesIn(dir: string): number[] {
   }
   return out;
 }
+
+/** Host cgroup directories named after the pod (the stage1 creates `rkt-<uuid>` in each hierarchy). */
+export function podCgroups(uuid: string): string[] {
+  return ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/systemd', '/sys/fs/cgroup']
+    .filter((d) => fs.existsSync(d))
+    .flatMap((d) => fs.readdirSync(d).filter((n) => n === `rkt-${uuid}`).map((n) => path.join(d, n)));
+}
