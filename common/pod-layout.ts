@@ -127,6 +127,11 @@ export function privateUsersPath(podDir: string): string {
   return path.join(podDir, 'private-users-prepared');
 }
 
+/** JSON `{port, socket}` written by stage0 when the pod registered with the metadata service. */
+export function mdsRegisteredPath(podDir: string): string {
+  return path.join(podDir, 'mds-registered');
+}
+
 /** Networks and IPs (JSON array), written by stage1, read by list/status. */
 export function netInfoPath(podDir: string): string {
   return path.join(podDir, 'net-info.json');

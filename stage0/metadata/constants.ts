@@ -22,9 +22,7 @@ export function mdsSocketPath(dataDir: string): string {
   return path.join(dataDir, 'metadata-svc.sock');
 }
 
-export function mdsRegisteredPath(podDir: string): string {
-  return path.join(podDir, MDS_REGISTERED_FILE);
-}
+export { mdsRegisteredPath } from '../../common/pod-layout.js';
 
 /**
  * The value of AC_METADATA_URL for an app: `http://<host>:<port>/<token>`, never with a trailing slash

@@ -1,7 +1,7 @@
 // Deleting a pod that gc or rm moved to exited-garbage/ or garbage/ and locked: stage1 gc (if it ran),
 // unmount everything under the pod dir (deepest first), remove the stage1 tree, then the rest.
 import fs from 'node:fs/promises';
-import { stage1RootfsPath } from '../../common/pod-layout.js';
+import { mdsRegisteredPath, stage1RootfsPath } from '../../common/pod-layout.js';
 import { buildGcArgs } from '../../common/stage1-contract.js';
 import type { CommandContext } from '../cli/context.js';
 import { entrypointPath, readPodStage1 } from '../stage1/pod-stage1.js';
@@ -16,11 +16,26 @@ export async function deletePod(ctx: CommandContext, lock: PodLock): Promise<voi
   const dataDir = ctx.globals.dir;
   const podDir = podLockDir(dataDir, lock);
   if (lock.stateDir === 'exited-garbage') await runStage1Gc(ctx, podDir, lock.uuid);
+  await unregisterFromMetadataService(ctx, podDir, lock.uuid);
   const busy = await unmountAllUnder(podDir);
   if (busy.length > 0) ctx.output.warn(`pod ${lock.uuid}: could not unmount ${busy.join(', ')}`);
   // The stage1 tree goes first: if something under it stays busy, the manifest remains for a retry.
   await fs.rm(stage1RootfsPath(podDir), { recursive: true, force: true, maxRetries: 2 });
   await fs.rm(podDir, { recursive: true, force: true, maxRetries: 2 });
+}
+
+async function unregisterFromMetadataService(ctx: CommandContext, podDir: string, uuid: string): Promise<void> {
+  try {
+    await fs.access(mdsRegisteredPath(podDir));
+  } catch {
+    return; // never registered: nothing to tell the service
+  }
+  try {
+    const { unregisterPod } = await import('../metadata/index.js');
+    await unregisterPod({ podDir, uuid, dataDir: ctx.globals.dir });
+  } catch (err) {
+    ctx.output.warn(`pod ${uuid}: could not unregister from the metadata service: ${describeCause(err)}`);
+  }
 }
 
 async function runStage1Gc(ctx: CommandContext, podDir: string, uuid: string): Promise<void> {

@@ -73,7 +73,13 @@ export async function handOverToStage1(ctx: CommandContext, lock: PodLock, p: Po
     dnsConfMode: dnsConfMode.resolv !== 'default' || dnsConfMode.hosts !== 'default',
   });
   for (const w of warnings) ctx.output.warn(w);
-  if (p.mdsRegister) ctx.output.debug('--mds-register: the metadata service is not implemented; ignored');
+  if (p.mdsRegister) {
+    // Loaded only when asked for: registration talks to the running `rkt metadata-service`.
+    const { registerPod } = await import('../metadata/index.js');
+    const reg = await registerPod({ dataDir: ctx.globals.dir, podDir, uuid: lock.uuid });
+    args.mdsToken = reg.token;
+    ctx.output.debug(`registered with the metadata service (port ${reg.port})`);
+  }
   ctx.output.debug(`stage1 ${s1.manifest.name} (interface version ${v}), net ${p.net.join(',')}${p.netGiven ? '' : ' (default: host)'}`);
   return execRunEntrypoint(podDir, ep, buildRunArgs(args, v), lock.fd, ctx.output);
 }
