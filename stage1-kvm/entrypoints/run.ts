@@ -11,7 +11,7 @@ import { LOCK_FD_ENV } from '../../common/stage1-contract.js';
 import { machineId, podManifestPath, stage1RootfsPath } from '../../common/pod-layout.js';
 import { parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
 import { appUnitSpecs, writeAppUnits } from '../launch/app-units.js';
-import { podVolumes } from '../../common/units/index.js';
+import { appSandboxProperties, DEFAULT_PATH, podVolumes } from '../../common/units/index.js';
 import { createCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, writeFlavorRecord } from '../launch/flavor-record.js';
 import { writeGuestFiles } from '../launch/guest-files.js';
@@ -89,7 +89,8 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
     hostname: args.hostname ?? `rkt-${args.uuid}`,
     volumes: plan.guestVolumes,
   });
-  await writeAppUnits(podDir, await appUnitSpecs(podDir, podApps, args));
+  const specs = await appUnitSpecs(podDir, podApps, args);
+  await writeAppUnits(podDir, specs);
   for (const v of volumes) {
     if (v.kind !== 'empty') continue;
     const dir = path.join(stage1RootfsPath(podDir), 'rkt/volumes', v.name);
@@ -110,6 +111,11 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
     flavor: 'kvm', accel: accel.accel, accelReason: accel.reason, vcpus: resources.vcpus, memoryMiB: resources.memoryMiB,
     kernel, qmpSocket: `${KVM_RUN_DIR}/qmp.sock`, agentSocket: `${KVM_RUN_DIR}/agent.sock`, cgroups,
     qemuUser: args.privateUsers ? { userns: args.privateUsers } : { uid: plan.qemuHostUid },
+    apps: Object.fromEntries(specs.map((s) => [s.name, {
+      properties: appSandboxProperties(s).map(([k, v]): [string, string] => [k, v]),
+      path: s.env.find((e) => e.name === 'PATH')?.value ?? DEFAULT_PATH,
+      workingDirectory: s.workingDirectory,
+    }])),
   });
   const supervisor = await supervisorPath(podDir);
   debugLog(args, `exec ${supervisor} ${plan.qemu.join(' ')}`);

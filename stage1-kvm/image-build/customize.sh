@@ -31,12 +31,13 @@ mask=(
   systemd-pcrphase.service systemd-pcrphase-sysinit.service systemd-pcrphase-initrd.service
   systemd-repart.service sys-fs-fuse-connections.mount sys-kernel-config.mount
   sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount
-  systemd-boot-system-token.service systemd-boot-update.service
+  systemd-boot-system-token.service systemd-boot-update.service systemd-sysctl.service
 )
 for u in "${mask[@]}"; do ln -sfn /dev/null "$root/etc/systemd/system/$u"; done
 
 # --- guest-side helpers of the kvm stage1 (the enter agent)
 if [ -f "$here/../guest/rkt-agent.c" ]; then
+  mkdir -p "$root/stage1/bin"
   gcc -static -Os -Wall -Werror -o "$root/stage1/bin/rkt-agent" "$here/../guest/rkt-agent.c"
   strip "$root/stage1/bin/rkt-agent"
 fi

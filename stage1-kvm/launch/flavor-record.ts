@@ -20,6 +20,15 @@ export interface KvmFlavorRecord {
   cgroups: string[];
   /** How QEMU's privileges were dropped. */
   qemuUser: { userns: { shift: number; count: number } } | { uid: number };
+  /** Per app: what `enter` needs to confine a command like the app (systemd-run properties). */
+  apps: Record<string, EnterProfile>;
+}
+
+export interface EnterProfile {
+  properties: Array<[string, string]>;
+  /** The app's PATH, to resolve the entered command. */
+  path: string;
+  workingDirectory: string;
 }
 
 export const KVM_RUN_DIR = 'kvm';
@@ -75,7 +84,19 @@ export async function readFlavorRecord(podDir: string): Promise<KvmFlavorRecord 
   } else {
     throw new RktError('POD_INVALID', `invalid ${file}: "qemuUser" must be {userns:{shift,count}} or {uid}`);
   }
+  const apps: Record<string, EnterProfile> = {};
+  const rawApps = v['apps'];
+  if (!isRecord(rawApps)) throw new RktError('POD_INVALID', `invalid ${file}: "apps" must be an object`);
+  for (const [name, a] of Object.entries(rawApps)) {
+    const props = isRecord(a) ? a['properties'] : undefined;
+    if (!isRecord(a) || typeof a['path'] !== 'string' || typeof a['workingDirectory'] !== 'string' || !Array.isArray(props)
+      || !props.every((p): p is [string, string] => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string')) {
+      throw new RktError('POD_INVALID', `invalid ${file}: app "${name}" needs properties, path and workingDirectory`);
+    }
+    apps[name] = { properties: props, path: a['path'], workingDirectory: a['workingDirectory'] };
+  }
   return {
+    apps,
     flavor: 'kvm', accel, accelReason: str('accelReason'), vcpus: num('vcpus'), memoryMiB: num('memoryMiB'),
     kernel: str('kernel'), qmpSocket: str('qmpSocket'), agentSocket: str('agentSocket'), cgroups, qemuUser,
   };

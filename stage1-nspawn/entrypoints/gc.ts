@@ -24,6 +24,8 @@ async function removeJournalLink(podDir: string, mid: string): Promise<void> {
 async function gc(argv: string[]): Promise<number> {
   const args = parseGcArgs(argv);
   const podDir = await fsp.realpath(process.cwd());
+  // Processes that still see the pod tree as their root; a pod's own processes live in another mount
+  // namespace (their root reads as "/"), so the cgroup removal below is what ends those.
   const stray = await processesRootedIn(podDir);
   for (const pid of stray) signal(pid, 'SIGKILL');
   for (const pid of stray) await waitGone(pid, 2000);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeNspawnHarness, mountsUnder, podCgroups, processesIn, skipReason } from './nspawn-helpers.js';
+import { makeNspawnHarness, mountsUnder, podCgroups, podPayloadProcesses, processesIn, skipReason } from './nspawn-helpers.js';
 
 const skip = skipReason();
 const LOOP = 'trap "echo got-term; exit 7" TERM; echo started; while true; do sleep 0.1; done';
@@ -69,6 +69,7 @@ test('graceful stop delivers SIGTERM to the app and records its status; gc leave
     const st = await h.rkt(['status', pod.uuid]);
     assert.match(st.stdout, /app-trapper=7/);
 
+    assert.deepEqual(podPayloadProcesses(pod.uuid), []);
     const rm = await h.rkt(['rm', pod.uuid]);
     assert.equal(rm.exitCode, 0, rm.stderr);
     assert.deepEqual(mountsUnder(podDir), []);
@@ -90,7 +91,7 @@ test('stop --force kills the pod at once', { skip }, async () => {
     assert.equal(stop.exitCode, 0, stop.stderr);
     const done = await pod.done;
     assert.notEqual(done.exitCode, 0);
-    assert.deepEqual(processesIn(path.join(podDir, 'stage1', 'rootfs')), []);
+    assert.deepEqual(podPayloadProcesses(pod.uuid), []);
     const rm = await h.rkt(['rm', pod.uuid]);
     assert.equal(rm.exitCode, 0, rm.stderr);
     assert.deepEqual(mountsUnder(podDir), []);

@@ -115,3 +115,16 @@ export function podCgroups(uuid: string): string[] {
     .filter((d) => fs.existsSync(d))
     .flatMap((d) => fs.readdirSync(d).filter((n) => n === `rkt-${uuid}`).map((n) => path.join(d, n)));
 }
+
+/** PIDs of the pod's own processes (nspawn's "payload" cgroup below the pod's cgroup; nspawn itself excluded). */
+export function podPayloadProcesses(uuid: string): number[] {
+  const out: number[] = [];
+  const walk = (dir: string): void => {
+    const procs = path.join(dir, 'cgroup.procs');
+    if (fs.existsSync(procs)) for (const l of fs.readFileSync(procs, 'utf8').split('\n')) if (/^[0-9]+$/.test(l)) out.push(Number(l));
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
+  };
+  const cg = podCgroups(uuid)[0];
+  if (cg !== undefined && fs.existsSync(path.join(cg, 'payload'))) walk(path.join(cg, 'payload'));
+  return out;
+}

@@ -17,9 +17,10 @@ test('nspawn pod: machined registration, journalctl -M/-m, gc', { skip, timeout:
   const w = await podWork('rkt-vm-nspawn');
   try {
     const aci = await buildBusyboxAci(w.work, 'example.com/vm-logger',
-      ['/bin/sh', '-c', `echo ${w.marker} running; sleep 45; echo ${w.marker} exiting`]);
-    // Like a user at a shell: rkt in a scope of its own, not inside this test's service.
-    const pod = startBackground('systemd-run', ['--scope', '--quiet', '--collect', process.execPath, ...rktRunArgs(w, 'nspawn', aci)]);
+      ['/bin/sh', '-c', `echo ${w.marker} running; sleep 30; echo ${w.marker} exiting`]);
+    // Like a user at a shell: no INVOCATION_ID (shellEnv), so no --keep-unit, and nspawn asks
+    // machined for a scope of the pod's own (machine-rkt\x2d<uuid>.scope).
+    const pod = startBackground(process.execPath, rktRunArgs(w, 'nspawn', aci));
     const uuid = await waitForUuid(w, pod, START_MS);
     const name = `rkt-${uuid}`;
     const id = uuid.replace(/-/g, '');
@@ -36,6 +37,8 @@ test('nspawn pod: machined registration, journalctl -M/-m, gc', { skip, timeout:
     assert.equal(st.exitCode, 0, explain(st));
     assert.match(st.stdout, new RegExp(`${name}\\(${id}\\)`), 'machinectl status names the machine with its machine-id');
     proof('machinectl status shows the pod', st, grepLines(st.stdout, /rkt-|Since:|Leader:|Service:|Unit:|Class:|Root:/));
+    const unit = await sh('machinectl', ['show', name, '--property=Unit', '--value']);
+    assert.equal(unit.stdout.trim(), `machine-${name.replace(/-/g, '\\x2d')}.scope`, 'a pod started from a shell gets a machine scope of its own');
 
     const done = await pod;
     assert.equal(done.exitCode, 0, `rkt run exited ${done.exitCode}:\n${done.all}`);

@@ -1,0 +1,50 @@
+// rkt run --private-users with the real nspawn stage1: inside, root is 0 and files look owned as in the
+// image; on the host, the pod's processes (and, for chowned overlay trees, its files) are in the pod's range.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeNspawnHarness, podPayloadProcesses, skipReason } from './nspawn-helpers.js';
+
+const skip = skipReason();
+const LOOP = 'echo started; while true; do sleep 0.1; done';
+
+function hostUid(pid: number): number {
+  const m = /^Uid:\s+([0-9]+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]);
+}
+
+for (const mode of ['overlay', 'no-overlay'] as const) {
+  test(`--private-users (${mode}): uid 0 inside, the pod's range on the host, enter joins the user namespace`, { skip }, async () => {
+    const h = await makeNspawnHarness();
+    try {
+      const img = await h.image(`userns-${mode}`, ['/bin/sh', '-c', LOOP]);
+      const pod = await h.startPod(['--private-users', ...(mode === 'no-overlay' ? ['--no-overlay'] : []), img]);
+      const podDir = h.findPodDir(pod.uuid);
+      const [shift, count] = fs.readFileSync(path.join(podDir, 'private-users-prepared'), 'utf8').trim().split(':').map(Number);
+      assert.ok(shift !== undefined && shift > 0 && count === 65536);
+
+      const inside = await h.rkt(['enter', pod.uuid, '/bin/sh', '-c', 'cat /proc/self/uid_map; id -u; stat -c %u:%g /bin/busybox /']);
+      assert.equal(inside.exitCode, 0, inside.stderr);
+      const [map = '', uid, owners1, owners2] = inside.stdout.trim().split('\n');
+      assert.deepEqual(map.trim().split(/\s+/).map(Number), [0, shift, 65536]);
+      assert.equal(uid, '0');
+      assert.deepEqual([owners1, owners2], ['0:0', '0:0']);
+
+      // every process of the pod runs as a host uid of its range
+      const procs = podPayloadProcesses(pod.uuid);
+      assert.ok(procs.length >= 3, `pod processes: ${procs.join(' ')}`); // systemd, journald, the app at least
+      for (const pid of procs) {
+        const u = hostUid(pid);
+        assert.ok(u >= shift && u < shift + 65536, `pid ${pid} runs as host uid ${u}, outside ${shift}:65536`);
+      }
+      // chowned overlay trees are shifted on disk; ID-mapped copies keep the image's ownership on disk
+      const st = fs.statSync(path.join(podDir, 'stage1', 'rootfs', 'opt', 'stage2', `userns-${mode}`, 'rootfs', 'bin', 'busybox'));
+      const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { privateUsers?: { ownership: string } };
+      if (flavor.privateUsers?.ownership === 'chown') assert.equal(st.uid, shift);
+      else assert.equal(flavor.privateUsers?.ownership, 'map');
+    } finally {
+      await h.teardown();
+    }
+  });
+}
