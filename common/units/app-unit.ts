@@ -37,7 +37,13 @@ export function appSandboxProperties(spec: AppUnitSpec): UnitProperty[] {
   // The journal's sockets, so syslog(3) via /dev/log reaches the pod's journald.
   p.push(['BindPaths', `-${quoteWord('/run/systemd/journal')}`]);
   for (const b of spec.binds) p.push([b.readOnly ? 'BindReadOnlyPaths' : 'BindPaths', quoteWord(`${b.source}:${b.target}`)]);
-  if (spec.readOnlyRootfs) p.push(['ReadOnlyPaths', '/']);
+  if (spec.readOnlyRootfs) {
+    // ReadOnlyPaths=/ is ignored below RootDirectory=; "strict" makes the app's whole tree read-only, and
+    // the writable volumes are carved out again.
+    p.push(['ProtectSystem', 'strict']);
+    const rw = spec.binds.filter((b) => !b.readOnly).map((b) => quoteWord(b.target));
+    if (rw.length > 0) p.push(['ReadWritePaths', rw.join(' ')]);
+  }
   if (spec.restrictPaths) {
     p.push(['InaccessiblePaths', INACCESSIBLE_PATHS.map((x) => `-${x}`).join(' ')]);
     p.push(['ReadOnlyPaths', READ_ONLY_PATHS.map((x) => `-${x}`).join(' ')]);

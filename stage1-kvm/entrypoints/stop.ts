@@ -6,8 +6,17 @@ import { RktError } from '../../common/errors.js';
 import { parseStopArgs } from '../../common/stage1-contract.js';
 import { runAgentSession } from '../guest-agent/client.js';
 import { readFlavorRecord } from '../launch/flavor-record.js';
-import { killQemu, quitQemu } from '../launch/qemu-process.js';
+import { killQemu, livePodQemu, quitQemu } from '../launch/qemu-process.js';
 import { runEntrypoint } from './main.js';
+
+async function exitsWithin(podDir: string, uuid: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if ((await livePodQemu(podDir, uuid)) === undefined) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
 
 async function stop(argv: string[]): Promise<number> {
   const args = parseStopArgs(argv);
@@ -18,11 +27,15 @@ async function stop(argv: string[]): Promise<number> {
     const sink = new Writable({ write(_c, _e, cb) { cb(); } });
     try {
       await runAgentSession({
-        podDir, socket: rec.agentSocket, tty: false, argv: ['/bin/systemctl', '--no-block', 'poweroff'],
+        // poweroff.target directly: `systemctl poweroff` would ask logind, which a pod does not run
+        podDir, socket: rec.agentSocket, tty: false,
+        argv: ['/bin/systemctl', '--no-block', '--job-mode=replace-irreversibly', 'start', 'poweroff.target'],
         io: { stdin: Readable.from([]), stdout: sink, stderr: process.stderr }, connectTimeoutMs: 3000,
       });
       return 0;
     } catch (err) {
+      // the shutdown may end the agent before it reports: QEMU exiting soon is what counts
+      if (await exitsWithin(podDir, args.uuid, 2000)) return 0;
       process.stderr.write(`stage1 stop: graceful stop failed (${err instanceof Error ? err.message : String(err)}), forcing\n`);
     }
   }

@@ -35,6 +35,15 @@ mask=(
 )
 for u in "${mask[@]}"; do ln -sfn /dev/null "$root/etc/systemd/system/$u"; done
 
+# --- a system bus: `systemd-run --wait --pipe/--pty` (how enter confines a command) needs one
+for u in dbus.service dbus.socket; do
+  if [ "$(readlink "$root/etc/systemd/system/$u" 2>/dev/null)" = /dev/null ]; then rm -f "$root/etc/systemd/system/$u"; fi
+done
+if [ -f "$root/usr/lib/systemd/system/dbus.socket" ]; then
+  mkdir -p "$root/etc/systemd/system/sockets.target.wants"
+  ln -sfn /usr/lib/systemd/system/dbus.socket "$root/etc/systemd/system/sockets.target.wants/dbus.socket"
+fi
+
 # --- guest-side helpers of the kvm stage1 (the enter agent)
 if [ -f "$here/../guest/rkt-agent.c" ]; then
   mkdir -p "$root/stage1/bin"

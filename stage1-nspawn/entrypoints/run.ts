@@ -12,9 +12,10 @@ import { LOCK_FD_ENV, parseRunArgs, type RunArgs } from '../../common/stage1-con
 import { DEFAULT_PATH, appSandboxProperties, buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, writePodFiles, type AppUnitSpec } from '../../common/units/index.js';
 import { nspawnArgv } from '../nspawn/argv.js';
 import { enterPodCgroup } from '../nspawn/cgroup.js';
-import { writeFlavorInfo, type NspawnFlavorInfo } from '../nspawn/flavor-info.js';
+import { writeFlavorInfo, type NspawnFlavorInfo, type UserNsOwnership } from '../nspawn/flavor-info.js';
 import { cgroupLayout, findInPath, insideSystemdUnit, isOverlayfs, machinedReachable } from '../nspawn/host.js';
 import { imageHasHosts, prepareDns, writeIdentity } from '../nspawn/pod-etc.js';
+import { idmapPodOverlays, shiftUppers } from '../nspawn/userns-overlay.js';
 import { prepareVolumes, volumeInPod } from '../nspawn/volumes.js';
 import { debugLog, runEntrypoint } from './main.js';
 
@@ -47,11 +48,16 @@ async function setupNetworks(podDir: string, pod: PodManifest, args: RunArgs, im
   }
 }
 
-/** ID-mapped mounts need a real filesystem under the tree; an overlayfs root falls back to chowning. */
-function userNsOwnership(root: string): 'map' | 'chown' {
+/**
+ * How the pod's files get the user namespace's ownership: an ID-mapped mount of a plain tree (nspawn
+ * "map"); overlays re-made over ID-mapped lower layers ("overlay-idmap", nspawn "off"); or, as a fallback,
+ * nspawn chowning the tree ("chown", a full copy-up on overlayfs). Must run before the native addon loads.
+ */
+async function prepareUserNs(podDir: string, root: string, pu: { shift: number; count: number }): Promise<UserNsOwnership> {
   const forced = process.env['RKT_STAGE1_USERNS_OWNERSHIP'];
   if (forced === 'map' || forced === 'chown') return forced;
-  return isOverlayfs(root) ? 'chown' : 'map';
+  if (!isOverlayfs(root)) return 'map';
+  return (await idmapPodOverlays(podDir, pu.shift, pu.count)) ? 'overlay-idmap' : 'chown';
 }
 
 async function readImages(podDir: string, pod: PodManifest): Promise<ImageManifest[]> {
@@ -60,6 +66,7 @@ async function readImages(podDir: string, pod: PodManifest): Promise<ImageManife
 
 async function appSpecs(
   podDir: string, pod: PodManifest, images: ImageManifest[], args: RunArgs, etc: Awaited<ReturnType<typeof prepareDns>>,
+  diskShift: number,
 ): Promise<AppUnitSpec[]> {
   const specs: AppUnitSpec[] = [];
   for (const [i, app] of pod.apps.entries()) {
@@ -68,7 +75,7 @@ async function appSpecs(
     const etcBinds = [...etc.binds];
     if (etc.hostsFallback && !(await imageHasHosts(appRootfs))) etcBinds.push(etc.hostsFallback);
     specs.push(await buildAppUnitSpec({
-      pod, app, image, appRootfs, diskShift: 0, etcBinds, volumePath: volumeInPod,
+      pod, app, image, appRootfs, diskShift, etcBinds, volumePath: volumeInPod,
       disableCapabilities: args.disableCapabilities, disablePaths: args.disablePaths, disableSeccomp: args.disableSeccomp,
       interactive: args.interactive,
     }));
@@ -85,6 +92,8 @@ async function run(argv: string[]): Promise<number> {
   const machine = machineName(args.uuid);
   const mid = machineId(args.uuid);
   const hostname = args.hostname ?? machine;
+  const ownership = args.privateUsers ? await prepareUserNs(podDir, root, args.privateUsers) : undefined;
+  const diskShift = ownership === 'overlay-idmap' && args.privateUsers ? args.privateUsers.shift : 0;
   const images = await readImages(podDir, pod);
   const volumeBinds = await prepareVolumes(podDir, pod);
   const nets = await setupNetworks(podDir, pod, args, images, fd);
@@ -93,7 +102,7 @@ async function run(argv: string[]): Promise<number> {
     root, mode: args.dnsConfMode ?? { resolv: 'default', hosts: 'default' }, hostNetwork: nets.netnsPath === undefined, hostname,
     ...(cniDns !== undefined ? { cniResolvConf: cniDns } : {}),
   });
-  const specs = await appSpecs(podDir, pod, images, args, etc);
+  const specs = await appSpecs(podDir, pod, images, args, etc, diskShift);
   await ensureStage1Accounts(root, specs.map((s) => s.identity.uid), specs.flatMap((s) => [s.identity.gid, ...s.identity.supplementaryGids]));
   await writeIdentity(root, hostname, mid);
   await writePodFiles(root, podUnitFiles(specs));
@@ -115,8 +124,9 @@ async function run(argv: string[]): Promise<number> {
       debugLog(args.debug, `cannot create the pod's cgroup, nspawn nests it in ours: ${String(err)}`);
     }
   }
-  if (args.privateUsers) info.privateUsers = { ...args.privateUsers, ownership: userNsOwnership(root) };
+  if (args.privateUsers && ownership) info.privateUsers = { ...args.privateUsers, ownership };
   await writeFlavorInfo(podDir, info);
+  if (args.privateUsers && ownership === 'overlay-idmap') await shiftUppers(podDir, args.privateUsers.shift, args.privateUsers.count);
 
   const nspawn = findInPath('systemd-nspawn');
   const nsArgs = nspawnArgv({

@@ -29,5 +29,9 @@ mkdir -p "$gen_dir"
 for g in "$root"/usr/lib/systemd/system-generators/*; do
   [ -e "$g" ] && ln -sfn /dev/null "$gen_dir/${g##*/}"
 done
+# The ID-mapped bind helper (overlay lower layers of --private-users pods), static so it runs on the host.
+here="$(cd "$(dirname "$0")" && pwd)"
+mkdir -p "$root/stage1/bin"
+cc -O2 -static -Wall -o "$root/stage1/bin/idmap-bind" "$here/src/idmap-bind.c"
 # Reserved for the stage1 at run time (the stage1 contract forbids shipping them).
 rm -rf "$root/opt/stage2" "$root/rkt"

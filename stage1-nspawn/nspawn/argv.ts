@@ -17,7 +17,7 @@ export interface NspawnOptions {
   keepUnit: boolean;
   /** The pod's network namespace (CNI, --net=none); undefined shares the host's network. */
   netnsPath: string | undefined;
-  privateUsers?: { shift: number; count: number; ownership: 'map' | 'chown' };
+  privateUsers?: { shift: number; count: number; ownership: 'map' | 'chown' | 'overlay-idmap' };
   binds: NspawnBind[];
   interactive: boolean;
   allCapabilities: boolean;
@@ -33,7 +33,8 @@ export function nspawnArgv(o: NspawnOptions): string[] {
   if (o.netnsPath !== undefined) a.push(`--network-namespace-path=${o.netnsPath}`);
   if (o.privateUsers) {
     a.push(`--private-users=${o.privateUsers.shift}:${o.privateUsers.count}`);
-    a.push(`--private-users-ownership=${o.privateUsers.ownership}`);
+    // overlay-idmap: the trees already appear in the range (ID-mapped lower layers); nspawn must not touch them
+    a.push(`--private-users-ownership=${o.privateUsers.ownership === 'overlay-idmap' ? 'off' : o.privateUsers.ownership}`);
   }
   if (o.allCapabilities) a.push('--capability=all');
   a.push(`--console=${o.interactive ? 'interactive' : 'read-only'}`);

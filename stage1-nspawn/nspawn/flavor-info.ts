@@ -10,12 +10,15 @@ export interface NspawnFlavorInfo {
   machineId: string;
   /** Registered with machined (then the host has a journal link to remove at gc). */
   registered: boolean;
-  privateUsers?: { shift: number; count: number; ownership: 'map' | 'chown' };
+  privateUsers?: { shift: number; count: number; ownership: UserNsOwnership };
   /** The pod's own cgroup directories (absolute), when it is not registered with machined. */
   cgroups: string[];
   /** Per app: the sandbox properties of its unit and its PATH, so enter confines exactly like the app. */
   apps: Record<string, EnterProfile>;
 }
+
+/** map / chown: nspawn's --private-users-ownership; overlay-idmap: ID-mapped lower layers, nspawn "off". */
+export type UserNsOwnership = 'map' | 'chown' | 'overlay-idmap';
 
 export interface EnterProfile {
   properties: [string, string][];
@@ -65,7 +68,7 @@ export async function readFlavorInfo(podDir: string): Promise<NspawnFlavorInfo |
   const pu = o['privateUsers'];
   if (typeof pu === 'object' && pu !== null) {
     const r = pu as Record<string, unknown>;
-    if (typeof r['shift'] === 'number' && typeof r['count'] === 'number' && (r['ownership'] === 'map' || r['ownership'] === 'chown')) {
+    if (typeof r['shift'] === 'number' && typeof r['count'] === 'number' && (r['ownership'] === 'map' || r['ownership'] === 'chown' || r['ownership'] === 'overlay-idmap')) {
       info.privateUsers = { shift: r['shift'], count: r['count'], ownership: r['ownership'] };
     }
   }

@@ -39,7 +39,8 @@ export async function makeNspawnHarness(): Promise<NspawnHarness> {
   const h = await makePodHarness('rkt-nspawn-');
   const stage1 = `--stage1-path=${nspawnStage1Aci()}`;
   const uuidFile = (): string => path.join(h.dirs.root, `uuid-${++seq}`);
-  const readUuid = (f: string): string => fs.readFileSync(f, 'utf8').trim();
+  const readUuid = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : '');
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   const running: { uuid: string; done: Promise<unknown> }[] = [];
   const self: NspawnHarness = Object.assign(Object.create(null) as object, h, {
     async runPod(args: readonly string[], opts: { timeoutMs?: number } = {}) {
@@ -51,9 +52,10 @@ export async function makeNspawnHarness(): Promise<NspawnHarness> {
       const f = uuidFile();
       const child = h.spawn(['run', stage1, `--uuid-file-save=${f}`, ...args]);
       const done = child.then((r) => ({ exitCode: r.exitCode ?? 254, stdout: String(r.stdout) }));
-      for (let i = 0; i < 600 && !fs.existsSync(f); i++) await new Promise((r) => setTimeout(r, 100));
-      if (!fs.existsSync(f)) throw new Error('pod did not get a uuid');
+      // rkt writes the file after creating it: wait for a whole uuid
+      for (let i = 0; i < 600 && !UUID.test(readUuid(f)); i++) await new Promise((r) => setTimeout(r, 100));
       const uuid = readUuid(f);
+      if (!UUID.test(uuid)) throw new Error('pod did not get a uuid');
       running.push({ uuid, done });
       const ready = await h.rkt(['status', '--wait-ready=60s', uuid]);
       if (ready.exitCode !== 0) throw new Error(`pod ${uuid} not ready: ${ready.stderr}`);
@@ -71,6 +73,10 @@ export async function makeNspawnHarness(): Promise<NspawnHarness> {
         await h.rkt(['stop', '--force', p.uuid]);
         await Promise.race([p.done, new Promise((r) => setTimeout(r, 10_000))]);
       }
+      // pods whose start was cut short by a failed assertion are still in run/
+      const runDir = path.join(h.dirs.dir, 'pods', 'run');
+      for (const uuid of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) await h.rkt(['stop', '--force', uuid]);
+      await new Promise((r) => setTimeout(r, 500));
       await h.rkt(['gc', '--grace-period=0s']);
       await h.cleanup();
     },

@@ -38,11 +38,19 @@ for (const mode of ['overlay', 'no-overlay'] as const) {
         const u = hostUid(pid);
         assert.ok(u >= shift && u < shift + 65536, `pid ${pid} runs as host uid ${u}, outside ${shift}:65536`);
       }
-      // chowned overlay trees are shifted on disk; ID-mapped copies keep the image's ownership on disk
-      const st = fs.statSync(path.join(podDir, 'stage1', 'rootfs', 'opt', 'stage2', `userns-${mode}`, 'rootfs', 'bin', 'busybox'));
+      // overlays: re-made over ID-mapped lower layers, so the pod's tree shows the range while the image
+      // tree in the store keeps its ownership (nothing chowned); copies: an ID-mapped mount inside nspawn
       const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { privateUsers?: { ownership: string } };
-      if (flavor.privateUsers?.ownership === 'chown') assert.equal(st.uid, shift);
-      else assert.equal(flavor.privateUsers?.ownership, 'map');
+      const appBin = path.join(podDir, 'stage1', 'rootfs', 'opt', 'stage2', `userns-${mode}`, 'rootfs', 'bin', 'busybox');
+      if (mode === 'overlay') {
+        assert.equal(flavor.privateUsers?.ownership, 'overlay-idmap');
+        assert.equal(fs.statSync(appBin).uid, shift);
+        const layers = JSON.parse(fs.readFileSync(path.join(podDir, 'overlay-layers.json'), 'utf8')) as { lower: string }[];
+        for (const l of layers) assert.equal(fs.statSync(l.lower).uid, 0, `store tree ${l.lower} was chowned`);
+      } else {
+        assert.equal(flavor.privateUsers?.ownership, 'map');
+        assert.equal(fs.statSync(appBin).uid, 0);
+      }
     } finally {
       await h.teardown();
     }

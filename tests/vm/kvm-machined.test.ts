@@ -28,11 +28,19 @@ test('kvm pod: machined registration and journalctl -M', { skip: skipReason(), t
       ['/bin/sh', '-c', `echo ${w.marker} running; sleep 60; echo ${w.marker} exiting`]);
     const pod = startBackground('systemd-run', ['--scope', '--quiet', '--collect', process.execPath, ...rktRunArgs(w, 'kvm', aci)]);
     const uuid = await waitForUuid(w, pod, START_MS);
+    process.stdout.write(`kvm-in-VM: pod ${uuid} prepared ${Math.round((Date.now() - t0) / 1000)}s after rkt run started\n`);
     const name = `rkt-${uuid}`;
     const id = uuid.replace(/-/g, '');
 
-    const listed = await waitForMachine(name, true, START_MS);
-    assert.ok(listed, `machinectl list never showed ${name}; rkt output so far:\n${pod.all ?? ''}`);
+    const listed = await waitForMachine(name, true, START_MS, pod);
+    if (!listed) {
+      // Say what did happen, so a missing registration is told apart from a pod that never ran.
+      const ended = pod.exitCode !== undefined && pod.exitCode !== null;
+      const jmm = await sh('journalctl', ['-m', `_MACHINE_ID=${id}`, '--no-pager']);
+      proof('the VM pod was never registered; its journal via the link', jmm, grepLines(jmm.stdout, w.marker));
+      assert.fail(`machinectl list never showed ${name} (rkt ${ended ? `exited ${String(pod.exitCode)}` : 'still running'} after `
+        + `${Math.round((Date.now() - t0) / 1000)}s); rkt output:\n${pod.all ?? ''}`);
+    }
     proof('machinectl list shows the VM pod', listed, grepLines(listed.stdout, name));
     const st = await sh('machinectl', ['status', name, '--no-pager']);
     assert.equal(st.exitCode, 0, explain(st));

@@ -25,7 +25,7 @@ test('nspawn pod: machined registration, journalctl -M/-m, gc', { skip, timeout:
     const name = `rkt-${uuid}`;
     const id = uuid.replace(/-/g, '');
 
-    const listed = await waitForMachine(name, true, START_MS);
+    const listed = await waitForMachine(name, true, START_MS, pod);
     assert.ok(listed, `machinectl list never showed ${name}; rkt output so far:\n${pod.all ?? ''}`);
     proof('machinectl list shows the pod', listed, grepLines(listed.stdout, name));
 
@@ -82,7 +82,7 @@ test('systemd-run rkt run: a transient unit that runs, logs and stops cleanly', 
     const uuid = await waitForUuid(w, run, START_MS);
     const name = `rkt-${uuid}`;
 
-    const listed = await waitForMachine(name, true, START_MS);
+    const listed = await waitForMachine(name, true, START_MS, run);
     assert.ok(listed, `machinectl list never showed ${name}`);
     const show = await sh('machinectl', ['show', name, '--property=Unit', '--property=Class', '--property=Leader']);
     proof('the pod is a machine of the transient unit', show, [...grepLines(listed.stdout, name), ...show.stdout.split('\n').filter(Boolean)]);

@@ -79,13 +79,17 @@ export async function waitForUuid(w: PodWork, proc: Running, timeoutMs: number):
   return uuid;
 }
 
-/** Polls `machinectl list` until the machine is there (or gone, with want=false). */
-export async function waitForMachine(name: string, want: boolean, timeoutMs: number): Promise<CmdResult | undefined> {
+/** Polls `machinectl list` until the machine is there (or gone, with want=false); gives up early
+ * (undefined) when `whileRunning` is given and that process has ended. */
+export async function waitForMachine(name: string, want: boolean, timeoutMs: number, whileRunning?: Running): Promise<CmdResult | undefined> {
+  let ended = false;
+  if (whileRunning) void whileRunning.then(() => { ended = true; });
   return waitFor(async () => {
     const l = await sh('machinectl', ['list', '--no-legend', '--no-pager']);
     const listed = l.stdout.split('\n').some((line) => line.split(/\s+/)[0] === name);
-    return listed === want ? l : undefined;
-  }, timeoutMs, 1000);
+    if (listed === want) return l;
+    return ended ? null : undefined;
+  }, timeoutMs, 1000).then((r) => r ?? undefined);
 }
 
 /** Polls a command until its stdout contains the text. */

@@ -1,0 +1,93 @@
+// --private-users on overlay trees without chowning: the pod's overlays are re-made over ID-mapped binds
+// of their lower layers (the image trees in the store appear owned by the pod's range; nothing on disk
+// changes), their small upper dirs are shifted, and nspawn runs with --private-users-ownership=off.
+// nspawn 252 cannot do this itself (it refuses to ID-map an overlayfs mount).
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { RktError, errnoCode } from '../../common/errors.js';
+import { overlayDir, overlayLayersPath, overlayUpperPath, overlayWorkPath } from '../../common/pod-layout.js';
+
+const run = promisify(execFile);
+
+interface Layer {
+  name: string;
+  /** Relative to the pod dir. */
+  target: string;
+  lower: string;
+}
+
+async function readLayers(podDir: string): Promise<Layer[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await fs.readFile(overlayLayersPath(podDir), 'utf8'));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw new RktError('POD_INVALID', `cannot read ${overlayLayersPath(podDir)}`, { cause: err });
+  }
+  if (!Array.isArray(parsed)) return [];
+  return parsed.flatMap((e: unknown): Layer[] => {
+    const r = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
+    const { name, target, lower } = r;
+    if (typeof name !== 'string' || typeof target !== 'string' || typeof lower !== 'string' || target.split('/').includes('..')) return [];
+    return [{ name, target, lower }];
+  });
+}
+
+/** Moves every id below `count` up by `shift` (lchown, never following links); ids already shifted stay. */
+async function shiftTree(dir: string, shift: number, count: number): Promise<void> {
+  const st = await fs.lstat(dir);
+  const uid = st.uid < count ? st.uid + shift : st.uid;
+  const gid = st.gid < count ? st.gid + shift : st.gid;
+  if (uid !== st.uid || gid !== st.gid) await fs.lchown(dir, uid, gid);
+  if (!st.isDirectory()) return;
+  for (const e of await fs.readdir(dir)) await shiftTree(path.join(dir, e), shift, count);
+}
+
+function escapeOverlayPath(p: string): string {
+  return p.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/:/g, '\\:');
+}
+
+async function isMountPoint(p: string): Promise<boolean> {
+  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  return text.split('\n').some((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' ') === p);
+}
+
+/**
+ * Re-mounts the pod's overlays over ID-mapped lower layers; call it before anything maps a file of the
+ * stage1 tree (the native addon), and shiftUppers() after the last write into the trees. Returns false
+ * (nothing changed) when the pod has no overlays or this stage1 lacks its idmap-bind helper.
+ */
+export async function idmapPodOverlays(podDir: string, shift: number, count: number): Promise<boolean> {
+  const layers = await readLayers(podDir);
+  const stage1 = layers.find((l) => l.name === 'stage1');
+  if (!stage1) return false;
+  // The helper is taken from the stage1's image tree, which stays in place while the overlays are re-made.
+  const helper = path.join(stage1.lower, 'stage1', 'bin', 'idmap-bind');
+  if (!(await fs.access(helper).then(() => true, () => false))) return false;
+  const byDepth = [...layers].sort((a, b) => b.target.length - a.target.length);
+  for (const l of byDepth) {
+    const target = path.join(podDir, l.target);
+    if (await isMountPoint(target)) await run('umount', [target]);
+  }
+  for (const l of layers) {
+    const mapped = path.join(overlayDir(podDir, l.name), 'idmapped');
+    await fs.mkdir(mapped, { recursive: true });
+    if (!(await isMountPoint(mapped))) await run(helper, [l.lower, mapped, String(shift), String(count)]);
+    const opts = `lowerdir=${escapeOverlayPath(mapped)},upperdir=${escapeOverlayPath(overlayUpperPath(podDir, l.name))},workdir=${escapeOverlayPath(overlayWorkPath(podDir, l.name))}`;
+    try {
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, path.join(podDir, l.target)]);
+    } catch (err) {
+      throw new RktError('STAGE1', `cannot mount the ID-mapped overlay ${l.target}: ${String(err)}`, {
+        hint: 'the kernel needs overlayfs over ID-mapped layers (Linux >= 5.19); or run with --no-overlay',
+      });
+    }
+  }
+  return true;
+}
+
+/** Shifts what was written into the overlays' upper dirs (by stage0 and this stage1) into the pod's range. */
+export async function shiftUppers(podDir: string, shift: number, count: number): Promise<void> {
+  for (const l of await readLayers(podDir)) await shiftTree(overlayUpperPath(podDir, l.name), shift, count);
+}
