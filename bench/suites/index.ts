@@ -4,10 +4,12 @@ import { cliStartup } from './cli-startup.js';
 import { imageList } from './image-list.js';
 import { fetchVerifyRender } from './fetch-verify-render.js';
 import { podsNspawn } from './pods-nspawn.js';
+import { densityNspawn } from './density.js';
 
 export const SUITES: Record<string, Suite> = {
   'cli-startup': cliStartup,
   'image-list': imageList,
   'fetch-verify-render': fetchVerifyRender,
   'pods-nspawn': podsNspawn,
+  'density-nspawn': densityNspawn,
 };
