@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RktError, isRktError } from '../../common/errors.js';
 import { execve, setCloexec } from '../../common/native.js';
+import { openSync, constants as fsc } from 'node:fs';
 import { LOCK_FD_ENV } from '../../common/stage1-contract.js';
 import { machineId, podManifestPath, stage1RootfsPath } from '../../common/pod-layout.js';
 import { parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
@@ -16,7 +17,7 @@ import { createCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, writeFlavorRecord } from '../launch/flavor-record.js';
 import { writeGuestFiles } from '../launch/guest-files.js';
 import { shiftTree } from '../launch/ownership.js';
-import { makePlan } from '../launch/plan.js';
+import { makePlan, type LaunchFds } from '../launch/plan.js';
 import { readPod, withEffectiveApps } from '../launch/pod.js';
 import { chooseAccel } from '../vm-config/accel.js';
 import { resolveKernel } from '../vm-config/kernel.js';
@@ -32,6 +33,18 @@ async function hostTscKhz(): Promise<number | undefined> {
   if (!m || !/\bconstant_tsc\b/.test(info)) return undefined;
   const khz = Math.round(Number(m[1]) * 1000);
   return khz > 0 ? khz : undefined;
+}
+
+/** Opens a path QEMU will use through /proc/self/fd/<n>; the descriptor survives the exec into kvm-supervise. */
+function openForQemu(p: string): number {
+  let fd: number;
+  try {
+    fd = openSync(p, fsc.O_RDONLY);
+  } catch (err) {
+    throw new RktError('STAGE1', `cannot open ${p} for the VM: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  setCloexec(fd, false);
+  return fd;
 }
 
 function debugLog(args: RunArgs, msg: string): void {
@@ -79,7 +92,15 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
 
   const cgroups = await qemuCgroupDirs(args.uuid);
   const volumes = [...podVolumes(podApps.pod).values()];
-  const plan = makePlan({
+  const runDir = path.join(podDir, KVM_RUN_DIR);
+  await fs.mkdir(runDir, { recursive: true, mode: 0o700 });
+  const fds: LaunchFds = {
+    root: openForQemu(stage1RootfsPath(podDir)),
+    kernel: openForQemu(kernel),
+    runDir: openForQemu(runDir),
+    volumes: volumes.filter((v) => v.kind === 'host' && v.source !== undefined).map((v) => openForQemu(v.source ?? '')),
+  };
+  const plan = makePlan({ fds,
     podDir, uuid: args.uuid, apps: appNames, volumes, accel, resources, kernel, tscKhz: await hostTscKhz(),
     debug: args.debug, interactive: args.interactive, cgroups, ...(args.privateUsers ? { privateUsers: args.privateUsers } : {}),
   });
@@ -103,8 +124,6 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
     debugLog(args, `private users ${args.privateUsers.shift}:${args.privateUsers.count}: ${n} entries shifted`);
   }
 
-  const runDir = path.join(podDir, KVM_RUN_DIR);
-  await fs.mkdir(runDir, { recursive: true, mode: 0o700 });
   await fs.chown(runDir, plan.qemuHostUid, plan.qemuHostUid);
   await createCgroups(cgroups);
   await writeFlavorRecord(podDir, {

@@ -9,18 +9,21 @@ const uuid = '0d6c0e8e-1a2b-4c3d-8e9f-001122334455';
 const base = {
   podDir: '/var/lib/rkt/pods/run/x', uuid, apps: ['a', 'b'], accel: { accel: 'tcg' as const, reason: 'test' },
   resources: { vcpus: 1, memoryMiB: 256 }, kernel: '/k/vmlinux', debug: false, interactive: false, cgroups: ['/sys/fs/cgroup/pids/rkt-kvm-x'],
+  fds: { root: 21, kernel: 22, runDir: 23, volumes: [24] },
 };
 
-test('plan: QEMU sees only pre-opened fds; host volumes become shares, empty ones do not', () => {
+test('plan: QEMU gets its trees, kernel and sockets through inherited fds; host volumes become shares, empty ones do not', () => {
   const p = makePlan({
     ...base, tscKhz: 2600000,
     volumes: [{ name: 'data', kind: 'host', source: '/srv/data', readOnly: true }, { name: 'scratch', kind: 'empty' }],
   });
-  assert.equal(p.env['RKT_KVM_FDS'], '5=/var/lib/rkt/pods/run/x/stage1/rootfs\n6=/k/vmlinux\n7=/var/lib/rkt/pods/run/x/kvm\n10=/srv/data');
+  assert.deepEqual(p.spec.root.path, '/proc/self/fd/21');
+  assert.deepEqual(p.spec.volumes.map((v) => v.path), ['/proc/self/fd/24']);
+  assert.equal(p.spec.qmpSocket, '/proc/self/fd/23/qmp.sock');
   assert.deepEqual(p.guestVolumes, [{ name: 'data', tag: 'rktvol0', readOnly: true }]);
   assert.equal(p.env['RKT_KVM_APPS'], 'a b');
   assert.equal(p.qemu[0], 'qemu-system-x86_64');
-  assert.ok(p.qemu.includes('/proc/self/fd/6'));
+  assert.ok(p.qemu.includes('/proc/self/fd/22'));
   assert.ok(p.spec.cmdline.includes('tsc_early_khz=2600000'));
   assert.equal(p.env['RKT_KVM_UID'], String(qemuUidFor(uuid)));
   assert.equal(p.env['RKT_KVM_USERNS'], undefined);

@@ -2,22 +2,28 @@
 // environment of the kvm-supervise script. Pure apart from what the inputs say (tested without QEMU).
 import path from 'node:path';
 import type { Volume } from '../../common/appc/index.js';
+import { RktError } from '../../common/errors.js';
 import { stage1RootfsPath } from '../../common/pod-layout.js';
 import { QEMU_BINARY, qemuArgv } from '../qemu-argv/index.js';
 import type { AccelDecision } from '../vm-config/accel.js';
 import { kernelCmdline } from '../vm-config/cmdline.js';
 import type { VmResources } from '../vm-config/resources.js';
 import { validateVmSpec, type Share, type VmSpec } from '../vm-config/spec.js';
-import { KVM_RUN_DIR } from './flavor-record.js';
 import type { GuestVolume } from './guest-files.js';
 
 /** The 9p mount tag of the guest root (not "/dev/...": 6.x kernels strip that prefix). */
 export const ROOT_TAG = 'rktroot';
-/** Fixed fd numbers kvm-supervise opens for QEMU: root tree, kernel, run dir; volumes from 10 up. */
-export const FD_ROOT = 5;
-export const FD_KERNEL = 6;
-export const FD_RUNDIR = 7;
-export const FD_VOLUMES = 10;
+/**
+ * Descriptors the run entrypoint opened (as root, before any privilege drop) and QEMU inherits: it is
+ * given /proc/self/fd/<n>, so it needs no search permission on the pod dir or a volume's parents.
+ */
+export interface LaunchFds {
+  root: number;
+  kernel: number;
+  runDir: number;
+  /** Per host volume, in the order of PlanInput.volumes' host volumes. */
+  volumes: number[];
+}
 /** Base of the uids QEMU runs as when the pod has no --private-users range (one uid per pod, from its uuid). */
 export const QEMU_UID_BASE = 0x60000000;
 
@@ -35,6 +41,7 @@ export interface PlanInput {
   interactive: boolean;
   privateUsers?: { shift: number; count: number };
   cgroups: string[];
+  fds: LaunchFds;
 }
 
 export interface LaunchPlan {
@@ -52,15 +59,14 @@ export function qemuUidFor(uuid: string): number {
 }
 
 export function makePlan(i: PlanInput): LaunchPlan {
-  const fds: string[] = [`${FD_ROOT}=${stage1RootfsPath(i.podDir)}`, `${FD_KERNEL}=${i.kernel}`, `${FD_RUNDIR}=${path.join(i.podDir, KVM_RUN_DIR)}`];
   const volumes: Share[] = [];
   const guestVolumes: GuestVolume[] = [];
   let n = 0;
   for (const v of i.volumes) {
     if (v.kind !== 'host' || v.source === undefined) continue;
-    const fd = FD_VOLUMES + n;
+    const fd = i.fds.volumes[n];
+    if (fd === undefined) throw new RktError('INTERNAL', `no descriptor for volume ${v.name}`);
     const share: Share = { id: `vol${n}`, tag: `rktvol${n}`, path: `/proc/self/fd/${fd}`, readOnly: v.readOnly === true };
-    fds.push(`${fd}=${v.source}`);
     volumes.push(share);
     guestVolumes.push({ name: v.name, tag: share.tag, readOnly: share.readOnly });
     n++;
@@ -70,18 +76,17 @@ export function makePlan(i: PlanInput): LaunchPlan {
     accel: i.accel.accel,
     vcpus: i.resources.vcpus,
     memoryMiB: i.resources.memoryMiB,
-    kernel: `/proc/self/fd/${FD_KERNEL}`,
+    kernel: `/proc/self/fd/${i.fds.kernel}`,
     cmdline: kernelCmdline({
       rootTag: ROOT_TAG, debug: i.debug, pci: false, ...(i.accel.accel === 'tcg' && i.tscKhz ? { tscKhz: i.tscKhz } : {}),
     }),
-    root: { id: 'root', tag: ROOT_TAG, path: `/proc/self/fd/${FD_ROOT}`, readOnly: false },
+    root: { id: 'root', tag: ROOT_TAG, path: `/proc/self/fd/${i.fds.root}`, readOnly: false },
     volumes,
     interactive: i.interactive,
-    qmpSocket: `/proc/self/fd/${FD_RUNDIR}/qmp.sock`,
-    agentSocket: `/proc/self/fd/${FD_RUNDIR}/agent.sock`,
+    qmpSocket: `/proc/self/fd/${i.fds.runDir}/qmp.sock`,
+    agentSocket: `/proc/self/fd/${i.fds.runDir}/agent.sock`,
   });
   const env: Record<string, string> = {
-    RKT_KVM_FDS: fds.join('\n'),
     RKT_KVM_CGROUPS: i.cgroups.join('\n'),
     RKT_KVM_APPS: i.apps.join(' '),
     RKT_KVM_STATUS_DIR: path.join(stage1RootfsPath(i.podDir), 'rkt', 'status'),

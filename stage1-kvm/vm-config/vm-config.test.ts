@@ -23,7 +23,7 @@ function pod(isolators: Array<Array<{ name: string; value: unknown }>>): ReturnT
 test('resources: RAM = overhead + limits (default per app), floor; vCPUs = Σ cpu limits capped by the host', () => {
   assert.deepEqual(vmResources(pod([[]]), 8), { vcpus: 1, memoryMiB: 256 });
   assert.deepEqual(vmResources(pod([[{ name: 'resource/memory', value: { limit: '512Mi' } }]]), 8), { vcpus: 1, memoryMiB: 640 });
-  assert.deepEqual(vmResources(pod([[{ name: 'resource/memory', value: { limit: '16Mi' } }]]), 8), { vcpus: 1, memoryMiB: 192 });
+  assert.deepEqual(vmResources(pod([[{ name: 'resource/memory', value: { limit: '16Mi' } }]]), 8), { vcpus: 1, memoryMiB: 144 });
   assert.deepEqual(vmResources(pod([[{ name: 'resource/cpu', value: { limit: '2500m' } }], []]), 8).vcpus, 4);
   assert.deepEqual(vmResources(pod([[{ name: 'resource/cpu', value: { limit: '16' } }]]), 2).vcpus, 2);
 });

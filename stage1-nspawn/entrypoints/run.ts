@@ -15,7 +15,7 @@ import { enterPodCgroup } from '../nspawn/cgroup.js';
 import { writeFlavorInfo, type NspawnFlavorInfo, type UserNsOwnership } from '../nspawn/flavor-info.js';
 import { cgroupLayout, findInPath, insideSystemdUnit, isOverlayfs, machinedReachable } from '../nspawn/host.js';
 import { imageHasHosts, prepareDns, writeIdentity } from '../nspawn/pod-etc.js';
-import { idmapPodOverlays, shiftUppers } from '../nspawn/userns-overlay.js';
+import { finishIdmappedOverlays, idmapPodOverlays } from '../nspawn/userns-overlay.js';
 import { prepareVolumes, volumeInPod } from '../nspawn/volumes.js';
 import { debugLog, runEntrypoint } from './main.js';
 
@@ -126,7 +126,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (args.privateUsers && ownership) info.privateUsers = { ...args.privateUsers, ownership };
   await writeFlavorInfo(podDir, info);
-  if (args.privateUsers && ownership === 'overlay-idmap') await shiftUppers(podDir, args.privateUsers.shift, args.privateUsers.count);
+  if (args.privateUsers && ownership === 'overlay-idmap') await finishIdmappedOverlays(podDir, args.privateUsers.shift, args.privateUsers.count);
 
   const nspawn = findInPath('systemd-nspawn');
   const nsArgs = nspawnArgv({

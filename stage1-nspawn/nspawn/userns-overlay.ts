@@ -54,27 +54,19 @@ async function isMountPoint(p: string): Promise<boolean> {
   return text.split('\n').some((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' ') === p);
 }
 
-/**
- * Re-mounts the pod's overlays over ID-mapped lower layers; call it before anything maps a file of the
- * stage1 tree (the native addon), and shiftUppers() after the last write into the trees. Returns false
- * (nothing changed) when the pod has no overlays or this stage1 lacks its idmap-bind helper.
- */
-export async function idmapPodOverlays(podDir: string, shift: number, count: number): Promise<boolean> {
-  const layers = await readLayers(podDir);
-  const stage1 = layers.find((l) => l.name === 'stage1');
-  if (!stage1) return false;
-  // The helper is taken from the stage1's image tree, which stays in place while the overlays are re-made.
-  const helper = path.join(stage1.lower, 'stage1', 'bin', 'idmap-bind');
-  if (!(await fs.access(helper).then(() => true, () => false))) return false;
-  const byDepth = [...layers].sort((a, b) => b.target.length - a.target.length);
-  for (const l of byDepth) {
+async function unmountLayers(podDir: string, layers: readonly Layer[]): Promise<void> {
+  for (const l of [...layers].sort((a, b) => b.target.length - a.target.length)) {
     const target = path.join(podDir, l.target);
-    if (await isMountPoint(target)) await run('umount', [target]);
+    if (!(await isMountPoint(target))) continue;
+    // lazily if something still maps a file of the tree (the native addon): the detached mount then only
+    // serves that mapping until the exec
+    await run('umount', [target]).catch(() => run('umount', ['-l', target]));
   }
+}
+
+async function mountLayers(podDir: string, layers: readonly Layer[]): Promise<void> {
   for (const l of layers) {
     const mapped = path.join(overlayDir(podDir, l.name), 'idmapped');
-    await fs.mkdir(mapped, { recursive: true });
-    if (!(await isMountPoint(mapped))) await run(helper, [l.lower, mapped, String(shift), String(count)]);
     const opts = `lowerdir=${escapeOverlayPath(mapped)},upperdir=${escapeOverlayPath(overlayUpperPath(podDir, l.name))},workdir=${escapeOverlayPath(overlayWorkPath(podDir, l.name))}`;
     try {
       await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, path.join(podDir, l.target)]);
@@ -84,10 +76,38 @@ export async function idmapPodOverlays(podDir: string, shift: number, count: num
       });
     }
   }
+}
+
+/**
+ * Re-mounts the pod's overlays over ID-mapped lower layers (call it before anything maps a file of the
+ * stage1 tree, such as the native addon). Returns false (nothing changed) when the pod has no overlays or
+ * this stage1 lacks its idmap-bind helper. finishIdmappedOverlays() must follow the last write.
+ */
+export async function idmapPodOverlays(podDir: string, shift: number, count: number): Promise<boolean> {
+  const layers = await readLayers(podDir);
+  const stage1 = layers.find((l) => l.name === 'stage1');
+  if (!stage1) return false;
+  // The helper is taken from the stage1's image tree, which stays in place while the overlays are re-made.
+  const helper = path.join(stage1.lower, 'stage1', 'bin', 'idmap-bind');
+  if (!(await fs.access(helper).then(() => true, () => false))) return false;
+  await unmountLayers(podDir, layers);
+  for (const l of layers) {
+    const mapped = path.join(overlayDir(podDir, l.name), 'idmapped');
+    await fs.mkdir(mapped, { recursive: true });
+    if (!(await isMountPoint(mapped))) await run(helper, [l.lower, mapped, String(shift), String(count)]);
+  }
+  await mountLayers(podDir, layers);
   return true;
 }
 
-/** Shifts what was written into the overlays' upper dirs (by stage0 and this stage1) into the pod's range. */
-export async function shiftUppers(podDir: string, shift: number, count: number): Promise<void> {
-  for (const l of await readLayers(podDir)) await shiftTree(overlayUpperPath(podDir, l.name), shift, count);
+/**
+ * What stage0 and this stage1 wrote through the overlays landed in the upper dirs as host root; shift it
+ * into the pod's range with the overlays unmounted (an overlay caches its upper inodes' owners), then
+ * mount them again.
+ */
+export async function finishIdmappedOverlays(podDir: string, shift: number, count: number): Promise<void> {
+  const layers = await readLayers(podDir);
+  await unmountLayers(podDir, layers);
+  for (const l of layers) await shiftTree(overlayUpperPath(podDir, l.name), shift, count);
+  await mountLayers(podDir, layers);
 }

@@ -26,7 +26,7 @@ test('kvm pod: machined registration and journalctl -M', { skip: skipReason(), t
   try {
     const aci = await buildBusyboxAci(w.work, 'example.com/vm-kvm-logger',
       ['/bin/sh', '-c', `echo ${w.marker} running; sleep 60; echo ${w.marker} exiting`]);
-    const pod = startBackground('systemd-run', ['--scope', '--quiet', '--collect', process.execPath, ...rktRunArgs(w, 'kvm', aci)]);
+    const pod = w.track(startBackground(process.execPath, rktRunArgs(w, 'kvm', aci)));
     const uuid = await waitForUuid(w, pod, START_MS);
     process.stdout.write(`kvm-in-VM: pod ${uuid} prepared ${Math.round((Date.now() - t0) / 1000)}s after rkt run started\n`);
     const name = `rkt-${uuid}`;
@@ -35,11 +35,11 @@ test('kvm pod: machined registration and journalctl -M', { skip: skipReason(), t
     const listed = await waitForMachine(name, true, START_MS, pod);
     if (!listed) {
       // Say what did happen, so a missing registration is told apart from a pod that never ran.
-      const ended = pod.exitCode !== undefined && pod.exitCode !== null;
+      const ended = pod.ended();
       const jmm = await sh('journalctl', ['-m', `_MACHINE_ID=${id}`, '--no-pager']);
       proof('the VM pod was never registered; its journal via the link', jmm, grepLines(jmm.stdout, w.marker));
-      assert.fail(`machinectl list never showed ${name} (rkt ${ended ? `exited ${String(pod.exitCode)}` : 'still running'} after `
-        + `${Math.round((Date.now() - t0) / 1000)}s); rkt output:\n${pod.all ?? ''}`);
+      assert.fail(`machinectl list never showed ${name} (rkt ${ended ? `exited ${String(pod.proc.exitCode)}` : 'still running'} after `
+        + `${Math.round((Date.now() - t0) / 1000)}s); rkt output:\n${pod.output()}`);
     }
     proof('machinectl list shows the VM pod', listed, grepLines(listed.stdout, name));
     const st = await sh('machinectl', ['status', name, '--no-pager']);
@@ -51,8 +51,8 @@ test('kvm pod: machined registration and journalctl -M', { skip: skipReason(), t
     proof('journalctl -M shows the VM pod app', jm, grepLines(jm.stdout, w.marker));
     process.stdout.write(`kvm-in-VM: app output visible ${Math.round((Date.now() - t0) / 1000)}s after rkt run started\n`);
 
-    const done = await pod;
-    assert.equal(done.exitCode, 0, `rkt run exited ${done.exitCode}:\n${done.all}`);
+    const done = await pod.proc;
+    assert.equal(done.exitCode, 0, `rkt run exited ${done.exitCode}:\n${pod.output()}`);
     const jmm = await sh('journalctl', ['-m', `_MACHINE_ID=${id}`, '--no-pager']);
     proof('journalctl -m _MACHINE_ID= after exit', jmm, grepLines(jmm.stdout, w.marker));
     const gc = await rkt(w, ['gc', '--grace-period=0s']);

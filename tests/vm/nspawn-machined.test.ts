@@ -20,13 +20,13 @@ test('nspawn pod: machined registration, journalctl -M/-m, gc', { skip, timeout:
       ['/bin/sh', '-c', `echo ${w.marker} running; sleep 30; echo ${w.marker} exiting`]);
     // Like a user at a shell: no INVOCATION_ID (shellEnv), so no --keep-unit, and nspawn asks
     // machined for a scope of the pod's own (machine-rkt\x2d<uuid>.scope).
-    const pod = startBackground(process.execPath, rktRunArgs(w, 'nspawn', aci));
+    const pod = w.track(startBackground(process.execPath, rktRunArgs(w, 'nspawn', aci)));
     const uuid = await waitForUuid(w, pod, START_MS);
     const name = `rkt-${uuid}`;
     const id = uuid.replace(/-/g, '');
 
     const listed = await waitForMachine(name, true, START_MS, pod);
-    assert.ok(listed, `machinectl list never showed ${name}; rkt output so far:\n${pod.all ?? ''}`);
+    assert.ok(listed, `machinectl list never showed ${name}; rkt output so far:\n${pod.output()}`);
     proof('machinectl list shows the pod', listed, grepLines(listed.stdout, name));
 
     const jm = await waitForOutput('journalctl', ['-M', name, '--no-pager'], `${w.marker} running`, START_MS);
@@ -40,8 +40,8 @@ test('nspawn pod: machined registration, journalctl -M/-m, gc', { skip, timeout:
     const unit = await sh('machinectl', ['show', name, '--property=Unit', '--value']);
     assert.equal(unit.stdout.trim(), `machine-${name.replace(/-/g, '\\x2d')}.scope`, 'a pod started from a shell gets a machine scope of its own');
 
-    const done = await pod;
-    assert.equal(done.exitCode, 0, `rkt run exited ${done.exitCode}:\n${done.all}`);
+    const done = await pod.proc;
+    assert.equal(done.exitCode, 0, `rkt run exited ${done.exitCode}:\n${pod.output()}`);
 
     const link = `/var/log/journal/${id}`;
     const target = await readlink(link).catch((e: unknown) => `(no link: ${String(e)})`);
@@ -77,13 +77,13 @@ test('systemd-run rkt run: a transient unit that runs, logs and stops cleanly', 
     const aci = await buildBusyboxAci(w.work, 'example.com/vm-unit',
       ['/bin/sh', '-c', `echo ${w.marker} running; sleep 20; echo ${w.marker} exiting`]);
     // --wait: systemd-run reports the unit's result when it is gone (the "stops cleanly" proof)
-    const run = startBackground('systemd-run', ['--wait', `--unit=${unit}`, '--description=rkt pod (test-vm)',
-      process.execPath, ...rktRunArgs(w, 'nspawn', aci)]);
+    const run = w.track(startBackground('systemd-run', ['--wait', `--unit=${unit}`, '--description=rkt pod (test-vm)',
+      process.execPath, ...rktRunArgs(w, 'nspawn', aci)]));
     const uuid = await waitForUuid(w, run, START_MS);
     const name = `rkt-${uuid}`;
 
     const listed = await waitForMachine(name, true, START_MS, run);
-    assert.ok(listed, `machinectl list never showed ${name}`);
+    assert.ok(listed, `machinectl list never showed ${name}; systemd-run output so far:\n${run.output()}`);
     const show = await sh('machinectl', ['show', name, '--property=Unit', '--property=Class', '--property=Leader']);
     proof('the pod is a machine of the transient unit', show, [...grepLines(listed.stdout, name), ...show.stdout.split('\n').filter(Boolean)]);
     // --keep-unit: the machine belongs to the service rkt runs in, not to a scope of its own
@@ -91,11 +91,11 @@ test('systemd-run rkt run: a transient unit that runs, logs and stops cleanly', 
     const active = await sh('systemctl', ['is-active', `${unit}.service`]);
     assert.equal(active.stdout.trim(), 'active', explain(active));
 
-    const done = await run;
-    assert.equal(done.exitCode, 0, `systemd-run --wait exited ${done.exitCode}:\n${done.all}`);
+    const done = await run.proc;
+    assert.equal(done.exitCode, 0, `systemd-run --wait exited ${done.exitCode}:\n${run.output()}`);
     proof('systemd-run --wait: the unit finished cleanly', { command: `systemd-run --wait --unit=${unit} node rkt.js run ...`, exitCode: done.exitCode ?? -1, stdout: '', stderr: '' },
-      grepLines(String(done.all ?? ''), /Finished with result|Main processes terminated|Service runtime/));
-    assert.match(String(done.all ?? ''), /Finished with result: success/);
+      grepLines(run.output(), /Finished with result|Main processes terminated|Service runtime/));
+    assert.match(run.output(), /Finished with result: success/);
 
     const jl = await sh('journalctl', ['-u', `${unit}.service`, '--no-pager']);
     assert.ok(jl.stdout.includes(`${w.marker} exiting`), explain(jl));

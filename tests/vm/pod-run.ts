@@ -11,6 +11,8 @@ export interface PodWork {
   dataDir: string;
   marker: string;
   uuidFile: string;
+  /** Processes to stop in cleanup() if a failed test leaves them running. */
+  track(bg: Background): Background;
   cleanup(): Promise<void>;
 }
 
@@ -20,13 +22,26 @@ export async function podWork(prefix: string): Promise<PodWork> {
   const dataDir = join('/var/lib/rkt', basename(work));
   await mkdir(dataDir, { recursive: true });
   const marker = `vm-proof-${randomBytes(4).toString('hex')}`;
+  const uuidFile = join(work, 'uuid');
+  const tracked: Background[] = [];
   return {
     work,
     dataDir,
     marker,
-    uuidFile: join(work, 'uuid'),
+    uuidFile,
+    track(bg) {
+      tracked.push(bg);
+      return bg;
+    },
     async cleanup() {
-      // best effort: a failed test may leave a pod behind; gc it before removing the dirs
+      // A failed test may leave its pod running, and a live child keeps this test file's
+      // process (and so the whole VM run) alive: stop it, then kill what is left.
+      const uuid = (await readFile(uuidFile, 'utf8').catch(() => '')).trim();
+      for (const bg of tracked.filter((b) => !b.ended())) {
+        if (uuid) await sh(process.execPath, [rktBin, `--dir=${dataDir}`, 'stop', '--force', uuid], { timeoutMs: 60_000 });
+        if (!(await waitFor(async () => (bg.ended() ? true : undefined), 30_000))) bg.proc.kill('SIGKILL');
+        await bg.proc;
+      }
       await sh(process.execPath, [rktBin, `--dir=${dataDir}`, 'gc', '--grace-period=0s'], { timeoutMs: 120_000 });
       await rm(work, { recursive: true, force: true });
     },
@@ -57,38 +72,45 @@ export function shellEnv(): Record<string, string> {
 
 export type Running = ResultPromise<{ reject: false; all: true; env: Record<string, string>; extendEnv: false; stdin: 'ignore' }>;
 
+/** A background process whose combined output can be read while it runs. */
+export interface Background {
+  proc: Running;
+  output(): string;
+  ended(): boolean;
+}
+
 /** Starts `command args` in the background (the pod's foreground rkt run). */
-export function startBackground(command: string, args: string[]): Running {
-  return execa(command, args, { reject: false, all: true, env: shellEnv(), extendEnv: false, stdin: 'ignore' });
+export function startBackground(command: string, args: string[]): Background {
+  const proc: Running = execa(command, args, { reject: false, all: true, env: shellEnv(), extendEnv: false, stdin: 'ignore' });
+  let out = '';
+  let ended = false;
+  proc.all?.on('data', (b: Buffer) => { out += b.toString(); });
+  void proc.then(() => { ended = true; });
+  return { proc, output: () => out, ended: () => ended };
 }
 
 /** Waits for --uuid-file-save to be written; fails early when the rkt process already ended. */
-export async function waitForUuid(w: PodWork, proc: Running, timeoutMs: number): Promise<string> {
-  let ended = false;
-  void proc.then(() => { ended = true; });
+export async function waitForUuid(w: PodWork, bg: Background, timeoutMs: number): Promise<string> {
   const uuid = await waitFor(async () => {
     const text = await readFile(w.uuidFile, 'utf8').catch(() => '');
     if (/^[0-9a-f-]{36}$/.test(text.trim())) return text.trim();
-    if (ended) return '';
-    return undefined;
+    return bg.ended() ? '' : undefined;
   }, timeoutMs);
   if (!uuid) {
-    const r = ended ? await proc : undefined;
-    throw new Error(`rkt run never wrote ${w.uuidFile}` + (r ? ` (it exited ${r.exitCode}):\n${r.all}` : ` within ${timeoutMs / 1000}s`));
+    const how = bg.ended() ? `it exited ${String(bg.proc.exitCode)}` : `not within ${timeoutMs / 1000}s`;
+    throw new Error(`rkt run never wrote ${w.uuidFile} (${how}); its output:\n${bg.output()}`);
   }
   return uuid;
 }
 
 /** Polls `machinectl list` until the machine is there (or gone, with want=false); gives up early
  * (undefined) when `whileRunning` is given and that process has ended. */
-export async function waitForMachine(name: string, want: boolean, timeoutMs: number, whileRunning?: Running): Promise<CmdResult | undefined> {
-  let ended = false;
-  if (whileRunning) void whileRunning.then(() => { ended = true; });
+export async function waitForMachine(name: string, want: boolean, timeoutMs: number, whileRunning?: Background): Promise<CmdResult | undefined> {
   return waitFor(async () => {
     const l = await sh('machinectl', ['list', '--no-legend', '--no-pager']);
     const listed = l.stdout.split('\n').some((line) => line.split(/\s+/)[0] === name);
     if (listed === want) return l;
-    return ended ? null : undefined;
+    return whileRunning?.ended() ? null : undefined;
   }, timeoutMs, 1000).then((r) => r ?? undefined);
 }
 
