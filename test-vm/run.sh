@@ -14,6 +14,7 @@
 #   RKT_TEST_VM_MEM      guest memory in MiB (default 3072); RKT_TEST_VM_CPUS (default 2)
 #   RKT_TEST_VM_KERNEL   guest kernel image (default: kernel-config/build.sh's cached build)
 #   RKT_TEST_VM_TSC_KHZ  the host's TSC frequency for TCG guests (default: from dmesg/cpuinfo)
+#   RKT_TEST_VM_CPU      QEMU -cpu for TCG (default: max, presented as an Intel family-6 CPU)
 #   RKT_TEST_VM_VERBOSE  1 = stream the guest console (boot messages) instead of the test output
 #   RKT_TEST_VM_JOB      a shell command to run in the VM instead of the tests (debugging)
 #
@@ -77,7 +78,10 @@ tsc_arg=""
 case "$accel" in
   kvm) accel_args=(-accel kvm -cpu host) ;;
   tcg)
-    accel_args=(-accel tcg,thread=multi -cpu max)
+    # An Intel family-6 model, like the hosts this runs on: the guest kernel then marks the
+    # TSC constant (constant_tsc), which is what tells a kvm stage1 inside the VM that
+    # /proc/cpuinfo's "cpu MHz" is the TSC rate it must hand to its own, nested, guest.
+    accel_args=(-accel tcg,thread=multi -cpu "${RKT_TEST_VM_CPU:-max,vendor=GenuineIntel,family=6,model=85,stepping=4}")
     tsc_khz="${RKT_TEST_VM_TSC_KHZ:-$(host_tsc_khz || true)}"
     [ -n "$tsc_khz" ] && tsc_arg=" tsc_early_khz=$tsc_khz" ;;
   *) die "RKT_TEST_VM_ACCEL must be kvm or tcg, got: $accel" ;;

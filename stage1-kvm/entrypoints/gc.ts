@@ -3,6 +3,7 @@
 // alone (the stage1 tree may be unmounted).
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { machineId } from '../../common/pod-layout.js';
 import { parseGcArgs } from '../../common/stage1-contract.js';
 import { destroyCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, readFlavorRecord } from '../launch/flavor-record.js';
@@ -18,6 +19,10 @@ async function gc(argv: string[]): Promise<number> {
   // The record names the cgroups; without one (a run that died early) recompute where they would be.
   await destroyCgroups(rec?.cgroups ?? (await qemuCgroupDirs(args.uuid)));
   await fs.rm(path.join(podDir, KVM_RUN_DIR), { recursive: true, force: true });
+  // the journal link kvm-supervise makes where machined runs, if the supervisor died before removing it
+  const link = path.join('/var/log/journal', machineId(args.uuid));
+  const target = await fs.readlink(link).catch(() => undefined);
+  if (target?.includes(`/${args.uuid}/stage1/rootfs/var/log/journal/`)) await fs.rm(link, { force: true });
   return 0;
 }
 

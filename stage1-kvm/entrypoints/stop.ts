@@ -31,6 +31,8 @@ async function stop(argv: string[]): Promise<number> {
         podDir, socket: rec.agentSocket, tty: false,
         argv: ['/bin/systemctl', '--no-block', '--job-mode=replace-irreversibly', 'start', 'poweroff.target'],
         io: { stdin: Readable.from([]), stdout: sink, stderr: process.stderr }, connectTimeoutMs: 3000,
+        // a guest still booting starts its agent within seconds; a wedged one gets forced
+        sessionTimeoutMs: 30_000,
       });
       return 0;
     } catch (err) {

@@ -24,6 +24,8 @@ export interface SessionOptions {
   io: SessionIo;
   /** Give up connecting after this long (the VM may be gone). */
   connectTimeoutMs?: number;
+  /** Give up on the whole session after this long (none: interactive sessions last as long as they last). */
+  sessionTimeoutMs?: number;
 }
 
 function connect(podDir: string, socket: string, timeoutMs: number): Promise<net.Socket> {
@@ -75,6 +77,10 @@ export async function runAgentSession(o: SessionOptions): Promise<number> {
           else reject(new RktError('STAGE1', `guest agent: ${f.message}`));
         }
       });
+      if (o.sessionTimeoutMs !== undefined) {
+        const t = setTimeout(() => reject(new RktError('STAGE1', `guest agent: no answer within ${o.sessionTimeoutMs} ms`)), o.sessionTimeoutMs);
+        sock.once('close', () => clearTimeout(t));
+      }
       sock.once('close', () => reject(new RktError('STAGE1', 'guest agent: connection closed before the command ended (the VM stopped?)')));
       sock.once('error', (err) => reject(new RktError('STAGE1', `guest agent: ${err.message}`, { cause: err })));
     });

@@ -130,7 +130,13 @@ static void run_session(unsigned char *req, uint32_t len) {
   pid_t pid;
   if (use_tty) {
     int master;
-    pid = forkpty(&master, NULL, NULL, ws.ws_row ? &ws : NULL);
+    /* Raw: the command (systemd-run --pty) owns the terminal semantics on its own pty; this outer one
+     * must pass bytes through unchanged (no echo, no \n -> \r\n a second time). */
+    struct termios tio;
+    memset(&tio, 0, sizeof tio);
+    cfmakeraw(&tio);
+    cfsetspeed(&tio, B38400);
+    pid = forkpty(&master, NULL, &tio, ws.ws_row ? &ws : NULL);
     if (pid == 0) {
       execvp(argv[0], argv);
       fprintf(stderr, "rkt-agent: cannot execute %s: %s\r\n", argv[0], strerror(errno));

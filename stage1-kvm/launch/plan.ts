@@ -92,6 +92,8 @@ export function makePlan(i: PlanInput): LaunchPlan {
     RKT_KVM_STATUS_DIR: path.join(stage1RootfsPath(i.podDir), 'rkt', 'status'),
     RKT_KVM_INTERACTIVE: i.interactive ? '1' : '0',
     RKT_KVM_DEBUG: i.debug ? '1' : '0',
+    RKT_KVM_MACHINE: `rkt-${i.uuid}`,
+    RKT_KVM_MACHINE_ID: i.uuid.replace(/-/g, ''),
   };
   let qemuHostUid: number;
   if (i.privateUsers) {

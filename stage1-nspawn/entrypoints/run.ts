@@ -95,7 +95,7 @@ async function run(argv: string[]): Promise<number> {
   const ownership = args.privateUsers ? await prepareUserNs(podDir, root, args.privateUsers) : undefined;
   const diskShift = ownership === 'overlay-idmap' && args.privateUsers ? args.privateUsers.shift : 0;
   const images = await readImages(podDir, pod);
-  const volumeBinds = await prepareVolumes(podDir, pod);
+  const volumeBinds = await prepareVolumes(podDir, pod, args.privateUsers?.shift ?? 0);
   const nets = await setupNetworks(podDir, pod, args, images, fd);
   const cniDns = nets.cniDns.nameservers.length > 0 ? (await import('../../common/networking/index.js')).renderResolvConf(nets.cniDns) : undefined;
   const etc = await prepareDns({

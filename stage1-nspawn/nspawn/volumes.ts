@@ -16,7 +16,8 @@ export function sharedVolumePath(podDir: string, name: string): string {
   return path.join(podDir, 'sharedVolumes', name);
 }
 
-export async function prepareVolumes(podDir: string, pod: PodManifest): Promise<NspawnBind[]> {
+/** `idShift`: the pod's --private-users shift (empty volumes are created owned as the pod sees its ids). */
+export async function prepareVolumes(podDir: string, pod: PodManifest, idShift = 0): Promise<NspawnBind[]> {
   const used = new Set(pod.apps.flatMap((a) => a.mounts.map((m) => m.appVolume?.name ?? m.volume)));
   const binds: NspawnBind[] = [];
   for (const [name, v] of podVolumes(pod)) {
@@ -38,7 +39,7 @@ export async function prepareVolumes(podDir: string, pod: PodManifest): Promise<
       source = sharedVolumePath(podDir, name);
       await fs.mkdir(source, { recursive: true });
       await fs.chmod(source, parseInt(v.mode ?? '0755', 8));
-      await fs.chown(source, v.uid ?? 0, v.gid ?? 0);
+      await fs.chown(source, (v.uid ?? 0) + idShift, (v.gid ?? 0) + idShift);
     }
     binds.push({ source, target: volumeInPod(name), readOnly: v.readOnly === true, recursive: v.recursive !== false });
   }

@@ -5,12 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
+import { rktBin } from '../harness/aci.js';
 import { journalMessages, makeKvmHarness, qemuCgroups, qemuProcesses, skipReason } from './kvm-helpers.js';
 
 const skip = skipReason();
 const APP = 'trap "exit 3" TERM; grep CapBnd /proc/self/status; echo app-up; while true; do sleep 1; done';
 
-test('kvm: enter runs in the app (same caps, exit code back); graceful stop records the status; gc cleans', { skip }, async () => {
+test('kvm: enter runs in the app (same caps, exit code back, a pty for a terminal); graceful stop records the status; gc cleans', { skip }, async () => {
   const h = await makeKvmHarness();
   try {
     const img = await h.image('svc', ['/bin/sh', '-c', APP]);
@@ -23,6 +25,12 @@ test('kvm: enter runs in the app (same caps, exit code back); graceful stop reco
     const enterCaps = e.stdout.split('\n').find((l) => l.startsWith('CapBnd:'));
     assert.ok(appCaps !== undefined && enterCaps !== undefined, `${String(appCaps)} / ${e.stdout}`);
     assert.equal(enterCaps, appCaps);
+    // with a terminal on stdin, the command gets a pty in the guest
+    const tcmd = [process.execPath, rktBin(), ...h.dirs.globalArgs(), '--insecure-options=image', 'enter', '--app=svc', pod.uuid,
+      '/bin/sh', '-c', 'tty; exit 4'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const t = await execa('script', ['-qec', tcmd, '/dev/null'], { reject: false, timeout: 60_000 });
+    assert.equal(t.exitCode, 4, String(t.stdout));
+    assert.match(String(t.stdout), /\/dev\/pts\/[0-9]+/);
 
     const stop = await h.rkt(['stop', pod.uuid]);
     assert.equal(stop.exitCode, 0, stop.stderr);

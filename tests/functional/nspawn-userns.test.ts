@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeNspawnHarness, podPayloadProcesses, skipReason } from './nspawn-helpers.js';
+import { makeNspawnHarness, mountsUnder, podCgroups, podPayloadProcesses, skipReason } from './nspawn-helpers.js';
 
 const skip = skipReason();
 const LOOP = 'echo started; while true; do sleep 0.1; done';
@@ -19,7 +19,10 @@ for (const mode of ['overlay', 'no-overlay'] as const) {
     const h = await makeNspawnHarness();
     try {
       const img = await h.image(`userns-${mode}`, ['/bin/sh', '-c', LOOP]);
-      const pod = await h.startPod(['--private-users', ...(mode === 'no-overlay' ? ['--no-overlay'] : []), img]);
+      const pod = await h.startPod([
+        '--private-users', ...(mode === 'no-overlay' ? ['--no-overlay'] : []), '--volume=scratch,kind=empty',
+        img, '--mount=volume=scratch,target=/scratch',
+      ]);
       const podDir = h.findPodDir(pod.uuid);
       const [shift, count] = fs.readFileSync(path.join(podDir, 'private-users-prepared'), 'utf8').trim().split(':').map(Number);
       assert.ok(shift !== undefined && shift > 0 && count === 65536);
@@ -30,6 +33,8 @@ for (const mode of ['overlay', 'no-overlay'] as const) {
       assert.deepEqual(map.trim().split(/\s+/).map(Number), [0, shift, 65536]);
       assert.equal(uid, '0');
       assert.deepEqual([owners1, owners2], ['0:0', '0:0']);
+      const vol = await h.rkt(['enter', pod.uuid, '/bin/sh', '-c', 'echo x > /scratch/f && stat -c %u /scratch/f']);
+      assert.equal(vol.stdout.trim(), '0', vol.stderr);
 
       // every process of the pod runs as a host uid of its range
       const procs = podPayloadProcesses(pod.uuid);
@@ -51,6 +56,13 @@ for (const mode of ['overlay', 'no-overlay'] as const) {
         assert.equal(flavor.privateUsers?.ownership, 'map');
         assert.equal(fs.statSync(appBin).uid, 0);
       }
+      // rm leaves nothing mounted (overlays, ID-mapped binds) and no cgroup
+      assert.equal((await h.rkt(['stop', pod.uuid])).exitCode, 0);
+      await pod.done;
+      const rm = await h.rkt(['rm', pod.uuid]);
+      assert.equal(rm.exitCode, 0, rm.stderr);
+      assert.deepEqual(mountsUnder(podDir), []);
+      assert.deepEqual(podCgroups(pod.uuid), []);
     } finally {
       await h.teardown();
     }

@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
     char c;
     close(pipefd[1]);
     if (unshare(CLONE_NEWUSER) < 0) _exit(1);
-    read(pipefd[0], &c, 1); // parent closes the pipe when done
+    if (read(pipefd[0], &c, 1) < 0) _exit(1); // returns when the parent closes the pipe
     _exit(0);
   }
   close(pipefd[0]);
