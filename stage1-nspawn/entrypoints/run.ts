@@ -17,6 +17,7 @@ import { cgroupLayout, findInPath, insideSystemdUnit, isOverlayfs, machinedReach
 import { imageHasHosts, prepareDns, writeIdentity } from '../nspawn/pod-etc.js';
 import { finishIdmappedOverlays, idmapPodOverlays } from '../nspawn/userns-overlay.js';
 import { prepareVolumes, volumeInPod } from '../nspawn/volumes.js';
+import { POD_DIR_IN_POD, watchdogUnit } from '../nspawn/watchdog.js';
 import { debugLog, runEntrypoint } from './main.js';
 
 function lockFd(): number {
@@ -105,7 +106,7 @@ async function run(argv: string[]): Promise<number> {
   const specs = await appSpecs(podDir, pod, images, args, etc, diskShift);
   await ensureStage1Accounts(root, specs.map((s) => s.identity.uid), specs.flatMap((s) => [s.identity.gid, ...s.identity.supplementaryGids]));
   await writeIdentity(root, hostname, mid);
-  await writePodFiles(root, podUnitFiles(specs));
+  await writePodFiles(root, [...podUnitFiles(specs), ...watchdogUnit()]);
 
   const register = machinedReachable();
   const layout = cgroupLayout();
@@ -131,7 +132,7 @@ async function run(argv: string[]): Promise<number> {
   const nspawn = findInPath('systemd-nspawn');
   const nsArgs = nspawnArgv({
     rootfs: root, machine, machineId: mid, register, keepUnit: insideSystemdUnit(), netnsPath: nets.netnsPath,
-    binds: volumeBinds, interactive: args.interactive, allCapabilities: args.disableCapabilities, debug: args.debug,
+    binds: [...volumeBinds, { source: podDir, target: POD_DIR_IN_POD, readOnly: true, recursive: false }], interactive: args.interactive, allCapabilities: args.disableCapabilities, debug: args.debug,
     ...(info.privateUsers ? { privateUsers: info.privateUsers } : {}),
   });
   const env: NodeJS.ProcessEnv = { ...process.env, SYSTEMD_NSPAWN_CONTAINER_SERVICE: 'rkt' };

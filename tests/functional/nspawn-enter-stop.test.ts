@@ -100,3 +100,21 @@ test('stop --force kills the pod at once', { skip }, async () => {
     await h.teardown();
   }
 });
+
+test('a pod whose systemd-nspawn is SIGKILLed does not outlive it', { skip }, async () => {
+  const h = await makeNspawnHarness();
+  try {
+    const img = await h.image('orphan', ['/bin/sh', '-c', LOOP]);
+    const pod = await h.startPod([img]);
+    const podDir = h.findPodDir(pod.uuid);
+    const nspawn = Number(fs.readFileSync(path.join(podDir, 'ppid'), 'utf8').trim());
+    assert.ok(podPayloadProcesses(pod.uuid).length > 0);
+    process.kill(nspawn, 'SIGKILL');
+    await pod.done;
+    // the pod's watchdog notices the released pod lock and powers the PID namespace off
+    for (let i = 0; i < 100 && podPayloadProcesses(pod.uuid).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(podPayloadProcesses(pod.uuid), []);
+  } finally {
+    await h.teardown();
+  }
+});
