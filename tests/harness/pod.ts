@@ -97,7 +97,12 @@ export async function makePodHarness(prefix = 'rkt-pod-'): Promise<PodHarness> {
       return path.join(dirs.dir, 'pods', state, uuid);
     },
     async cleanup() {
-      // Pods' processes (chrooted apps, stage1s) keep pipes and the pod lock open: kill them first.
+      // Stop running pods through their stage1 first: killing only the stage1 process can leave the
+      // pod's own init (and its apps) behind. Then kill whatever still holds pipes or the pod lock.
+      const running = await fs.readdir(path.join(dirs.dir, 'pods', 'run')).catch(() => [] as string[]);
+      for (const uuid of running) {
+        await runRkt(['--insecure-options=image', 'stop', '--force', uuid], { dirs, timeoutMs: 60_000 }).catch(() => undefined);
+      }
       await killProcessesUnder(dirs.root);
       for (const c of children) if (c.exitCode === null && c.pid !== undefined) c.kill('SIGKILL');
       await Promise.allSettled(children);
