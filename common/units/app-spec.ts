@@ -7,7 +7,7 @@ import {
 } from '../appc/index.js';
 import { RktError } from '../errors.js';
 import { appCapabilities } from './capabilities.js';
-import { resolveInRoot } from './in-root.js';
+import { ensureDirInRoot, resolveInRoot } from './in-root.js';
 import { appSeccompFilter, type SeccompFilter } from './seccomp.js';
 import { resolveAppIdentity, type AppIdentity } from './users.js';
 
@@ -60,6 +60,8 @@ export interface AppSpecOptions {
   etcBinds: { target: string; source: string }[];
   /** Where a pod volume is reachable inside the pod root (the flavor puts it there). */
   volumePath(volume: string): string;
+  /** The pod's metadata service URL (`http://<host>:<port>/<token>`), set as AC_METADATA_URL when given. */
+  metadataUrl?: string;
 }
 
 function usage(app: string, msg: string): RktError {
@@ -95,7 +97,7 @@ async function resolveExec(name: string, rootfs: string, exec: string[], pathVar
   return [found, ...args];
 }
 
-function buildEnv(name: string, app: App, identity: AppIdentity): { name: string; value: string }[] {
+function buildEnv(name: string, app: App, identity: AppIdentity, metadataUrl: string | undefined): { name: string; value: string }[] {
   const env = new Map<string, string>();
   env.set('PATH', DEFAULT_PATH);
   if (identity.userName !== undefined) {
@@ -105,7 +107,9 @@ function buildEnv(name: string, app: App, identity: AppIdentity): { name: string
   env.set('HOME', identity.home ?? '/');
   if (identity.shell !== undefined) env.set('SHELL', identity.shell);
   for (const e of app.environment) env.set(e.name, e.value);
+  // The executor's own variables win over the image's (the spec says the ACE sets them).
   env.set('AC_APP_NAME', name);
+  if (metadataUrl !== undefined) env.set('AC_METADATA_URL', metadataUrl);
   return [...env].map(([n, value]) => ({ name: n, value }));
 }
 
@@ -121,7 +125,21 @@ function binds(o: AppSpecOptions, app: App): AppBind[] {
     const mp = app.mountPoints.find((p) => p.path === target || p.name === m.volume);
     out.push({ source: o.volumePath(vol.name), target, readOnly: vol.readOnly === true || mp?.readOnly === true });
   }
+  // An image mount point that no explicit mount fills gets the pod volume of the same name (as rkt did).
+  for (const mp of app.mountPoints) {
+    if (out.some((b) => b.target === mp.path) || o.app.mounts.some((m) => m.path === mp.name)) continue;
+    const vol = vols.get(mp.name);
+    if (!vol) continue;
+    out.push({ source: o.volumePath(vol.name), target: mp.path, readOnly: vol.readOnly === true || mp.readOnly });
+  }
   return out;
+}
+
+/** The binds, with the volumes' mount points created in the app's rootfs (systemd needs them to exist). */
+async function volumeBinds(o: AppSpecOptions, app: App): Promise<AppBind[]> {
+  const all = binds(o, app);
+  for (const b of all.slice(o.etcBinds.length)) await ensureDirInRoot(o.appRootfs, b.target);
+  return all;
 }
 
 export async function buildAppUnitSpec(o: AppSpecOptions): Promise<AppUnitSpec> {
@@ -133,7 +151,7 @@ export async function buildAppUnitSpec(o: AppSpecOptions): Promise<AppUnitSpec> 
     rootfs: o.appRootfs, app: name, user: app.user, group: app.group, supplementaryGids: app.supplementaryGIDs,
     diskShift: o.diskShift,
   });
-  const env = buildEnv(name, app, identity);
+  const env = buildEnv(name, app, identity, o.metadataUrl);
   const exec = await resolveExec(name, o.appRootfs, app.exec, env.find((e) => e.name === 'PATH')?.value ?? DEFAULT_PATH);
   const spec: AppUnitSpec = {
     name, exec, identity, env,
@@ -141,7 +159,7 @@ export async function buildAppUnitSpec(o: AppSpecOptions): Promise<AppUnitSpec> 
     readOnlyRootfs: o.app.readOnlyRootFS === true,
     noNewPrivileges: findIsolator(isolators, 'os/linux/no-new-privileges') !== false,
     restrictPaths: !o.disablePaths,
-    binds: binds(o, app),
+    binds: await volumeBinds(o, app),
     interactive: o.interactive,
     preStart: app.eventHandlers.filter((h) => h.name === 'pre-start').map((h) => h.exec),
     postStop: app.eventHandlers.filter((h) => h.name === 'post-stop').map((h) => h.exec),

@@ -59,3 +59,24 @@ export async function statInRoot(root: string, p: string): Promise<{ uid: number
   const st = await fs.lstat(host);
   return { uid: st.uid, gid: st.gid };
 }
+
+/**
+ * Creates directory `p` of the image (mode 0755, like a volume's mount point), each missing component under
+ * its parent as resolved inside the root, so a symlink in the image cannot send the mkdir out of it.
+ */
+export async function ensureDirInRoot(root: string, p: string): Promise<void> {
+  let parent = root;
+  let sofar = '';
+  for (const part of p.split('/').filter((x) => x !== '' && x !== '.')) {
+    if (part === '..') throw new Error(`path "${p}" leaves the image`);
+    sofar += `/${part}`;
+    const found = await resolveInRoot(root, sofar);
+    if (found !== undefined) {
+      parent = found;
+      continue;
+    }
+    const made = path.join(parent, part);
+    await fs.mkdir(made, { mode: 0o755 });
+    parent = made;
+  }
+}

@@ -11,3 +11,4 @@ export {
 } from './unit-file.js';
 export { ensureStage1Accounts, resolveAppIdentity, type AppIdentity } from './users.js';
 export { readFileInRoot, resolveInRoot } from './in-root.js';
+export { metadataHostAddress, metadataUrl } from './metadata-url.js';

@@ -25,9 +25,9 @@ test('per-app flags follow their image; -- args --- blocks', () => {
   assert.deepEqual(p.setEnv, [{ name: 'A', value: '1' }]);
 });
 
-test('defaults: --net=host, pull policy new; bare --net means default', () => {
+test('defaults: --net=default, pull policy new; bare --net means default', () => {
   const p = parsePodArgs('run', ['img']);
-  assert.deepEqual(p.net, ['host']);
+  assert.deepEqual(p.net, ['default']);
   assert.equal(p.pullPolicy, 'new');
   assert.deepEqual(parsePodArgs('run', ['--net', 'img']).net, ['default']);
   assert.equal(parsePodArgs('run', ['img', '--', 'x']).apps[0]?.args?.[0], 'x');

@@ -2,6 +2,8 @@
 // follow their image: `[pod flags] IMAGE [app flags] [-- args ---] IMAGE ...`. Yields a frozen, defaulted object.
 import { RktError } from '../../common/errors.js';
 import { volumeFromString, type Volume } from '../../common/appc/index.js';
+import { parseNetList } from '../../common/networking/net-list.js';
+import { checkPortsAllowed, parsePortFlag, type PortFlag } from '../../common/networking/port-forward.js';
 
 export type PodCommand = 'run' | 'prepare' | 'run-prepared';
 
@@ -62,6 +64,8 @@ export interface PodArgs {
   dnsOpt: string[];
   dnsDomain?: string;
   hostsEntries: string[];
+  /** --port=NAME:[HOSTIP:]HOSTPORT, written to the pod manifest's ports. */
+  ports: PortFlag[];
   hostname?: string;
   interactive: boolean;
   noOverlay: boolean;
@@ -128,6 +132,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--stage1-hash': { kind: 'value', cmds: RUN_PREP },
   '--stage1-from-dir': { kind: 'value', cmds: RUN_PREP },
   '--uuid-file-save': { kind: 'value', cmds: RUN_PREP },
+  '--port': { kind: 'value', cmds: RUN_PREP },
   '--quiet': { kind: 'bool', cmds: ['prepare'] },
   // pod-wide, run time
   '--net': { kind: 'optional', cmds: RUNTIME },
@@ -226,7 +231,7 @@ function applyAppFlag(app: AppArg, flag: string, v: string): void {
 function emptyPodArgs(command: PodCommand): PodArgs {
   return {
     command, apps: [], podMounts: [], volumes: [], setEnv: [], setEnvFiles: [], inheritEnv: false,
-    net: ['host'], netGiven: false, dns: [], dnsSearch: [], dnsOpt: [], hostsEntries: [], interactive: false,
+    net: ['default'], netGiven: false, dns: [], dnsSearch: [], dnsOpt: [], hostsEntries: [], ports: [], interactive: false,
     noOverlay: false, privateUsers: false, pullPolicy: 'new', pullPolicyGiven: false, stage1: {}, mdsRegister: false, quiet: false,
   };
 }
@@ -254,6 +259,7 @@ function applyPodFlag(p: PodArgs, flag: string, v: string): void {
     case '--stage1-hash': p.stage1.hash = v; break;
     case '--stage1-from-dir': p.stage1.fromDir = v; break;
     case '--uuid-file-save': p.uuidFileSave = v; break;
+    case '--port': p.ports.push(parsePortFlag(v)); break;
     case '--quiet': p.quiet = parseBool(flag, v); break;
     case '--net':
       p.net = p.netGiven ? [...p.net, ...v.split(',')] : v.split(',');
@@ -330,6 +336,7 @@ function validate(p: PodArgs): void {
     if (p.podMounts.length > 0) conflicts.push('--mount');
     if (p.setEnv.length > 0 || p.setEnvFiles.length > 0 || p.inheritEnv) conflicts.push('--set-env/--set-env-file/--inherit-env');
     if (p.pullPolicyGiven) conflicts.push('--pull-policy');
+    if (p.ports.length > 0) conflicts.push('--port');
     if (conflicts.length > 0) {
       throw usage(`--pod-manifest conflicts with ${conflicts.join(', ')}`, 'a pod manifest already names the images, volumes and environment');
     }
@@ -342,6 +349,7 @@ function validate(p: PodArgs): void {
   }
   if (p.net.includes('host') && p.net.length > 1) throw usage('invalid --net: "host" cannot be combined with other networks');
   if (p.net.includes('none') && p.net.length > 1) throw usage('invalid --net: "none" cannot be combined with other networks');
+  if (p.command === 'run') checkPortsAllowed(parseNetList(p.net), p.ports);
   const s1 = Object.keys(p.stage1);
   if (s1.length > 1) throw usage(`only one stage1 selector may be given, got ${s1.map((k) => `--stage1-${k === 'fromDir' ? 'from-dir' : k}`).join(', ')}`);
 }

@@ -80,6 +80,6 @@ export async function handOverToStage1(ctx: CommandContext, lock: PodLock, p: Po
     args.mdsToken = reg.token;
     ctx.output.debug(`registered with the metadata service (port ${reg.port})`);
   }
-  ctx.output.debug(`stage1 ${s1.manifest.name} (interface version ${v}), net ${p.net.join(',')}${p.netGiven ? '' : ' (default: host)'}`);
+  ctx.output.debug(`stage1 ${s1.manifest.name} (interface version ${v}), net ${p.net.join(',')}${p.netGiven ? '' : ' (default)'}`);
   return execRunEntrypoint(podDir, ep, buildRunArgs(args, v), lock.fd, ctx.output);
 }

@@ -5,9 +5,10 @@ import fs from 'node:fs/promises';
 import {
   AC_VERSION, capsRemoveIsolator, capsRetainIsolator, cpuIsolator, cpuSharesIsolator, defaultAppName, memoryIsolator,
   oomScoreAdjIsolator, seccompIsolator, validateACName,
-  type App, type ImageManifest, type Isolator, type PodManifest, type RuntimeApp, type Volume,
+  type App, type ExposedPort, type ImageManifest, type Isolator, type PodManifest, type RuntimeApp, type Volume,
 } from '../../common/appc/index.js';
 import { errnoCode, RktError } from '../../common/errors.js';
+import { resolvePortForwards } from '../../common/networking/port-forward.js';
 import type { AppArg, MountArg, PodArgs } from '../cli/app-args.js';
 
 export interface ResolvedApp {
@@ -134,8 +135,15 @@ export async function generatePodManifest(p: PodArgs, apps: readonly ResolvedApp
     volumes: p.volumes,
     isolators: [],
     annotations: [{ name: 'coreos.com/rkt/stage1/mutable', value: 'false' }],
-    ports: [],
+    ports: exposedPorts(p, apps),
   };
+}
+
+/** --port values as the manifest's ports; checked now against the images so a typo fails before the pod starts. */
+function exposedPorts(p: PodArgs, apps: readonly ResolvedApp[]): ExposedPort[] {
+  const ports: ExposedPort[] = p.ports.map((f) => ({ name: f.name, hostPort: f.hostPort, ...(f.hostIP !== undefined ? { hostIP: f.hostIP } : {}) }));
+  resolvePortForwards(ports, apps.flatMap((r) => r.manifest.app?.ports ?? []));
+  return ports;
 }
 
 /** Every mount names a declared volume; volume names are unique. */

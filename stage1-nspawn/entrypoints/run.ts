@@ -10,6 +10,7 @@ import {
 } from '../../common/pod-layout.js';
 import { LOCK_FD_ENV, parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
 import { DEFAULT_PATH, appSandboxProperties, buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, writePodFiles, type AppUnitSpec } from '../../common/units/index.js';
+import { metadataHostAddress, metadataUrl } from '../../common/units/index.js';
 import { nspawnArgv } from '../nspawn/argv.js';
 import { enterPodCgroup } from '../nspawn/cgroup.js';
 import { writeFlavorInfo, type NspawnFlavorInfo, type UserNsOwnership } from '../nspawn/flavor-info.js';
@@ -49,6 +50,19 @@ async function setupNetworks(podDir: string, pod: PodManifest, args: RunArgs, im
   }
 }
 
+/** Undoes setupNetworks after a later failure; a teardown error must not hide the original one. */
+async function rollbackNetworks(podDir: string, fd: number, debug: boolean): Promise<void> {
+  const { teardownPodNetworks } = await import('../../common/networking/index.js');
+  setCloexec(fd, true);
+  try {
+    await teardownPodNetworks(podDir);
+  } catch (err) {
+    debugLog(debug, `network teardown after a failed start: ${String(err)}`);
+  } finally {
+    setCloexec(fd, false);
+  }
+}
+
 /**
  * How the pod's files get the user namespace's ownership: an ID-mapped mount of a plain tree (nspawn
  * "map"); overlays re-made over ID-mapped lower layers ("overlay-idmap", nspawn "off"); or, as a fallback,
@@ -67,7 +81,7 @@ async function readImages(podDir: string, pod: PodManifest): Promise<ImageManife
 
 async function appSpecs(
   podDir: string, pod: PodManifest, images: ImageManifest[], args: RunArgs, etc: Awaited<ReturnType<typeof prepareDns>>,
-  diskShift: number,
+  diskShift: number, mdsUrl?: string,
 ): Promise<AppUnitSpec[]> {
   const specs: AppUnitSpec[] = [];
   for (const [i, app] of pod.apps.entries()) {
@@ -78,7 +92,7 @@ async function appSpecs(
     specs.push(await buildAppUnitSpec({
       pod, app, image, appRootfs, diskShift, etcBinds, volumePath: volumeInPod,
       disableCapabilities: args.disableCapabilities, disablePaths: args.disablePaths, disableSeccomp: args.disableSeccomp,
-      interactive: args.interactive,
+      interactive: args.interactive, ...(mdsUrl !== undefined ? { metadataUrl: mdsUrl } : {}),
     }));
   }
   return specs;
@@ -98,53 +112,67 @@ async function run(argv: string[]): Promise<number> {
   const images = await readImages(podDir, pod);
   const volumeBinds = await prepareVolumes(podDir, pod, args.privateUsers?.shift ?? 0);
   const nets = await setupNetworks(podDir, pod, args, images, fd);
-  const cniDns = nets.cniDns.nameservers.length > 0 ? (await import('../../common/networking/index.js')).renderResolvConf(nets.cniDns) : undefined;
-  const etc = await prepareDns({
-    root, mode: args.dnsConfMode ?? { resolv: 'default', hosts: 'default' }, hostNetwork: nets.netnsPath === undefined, hostname,
-    ...(cniDns !== undefined ? { cniResolvConf: cniDns } : {}),
-  });
-  const specs = await appSpecs(podDir, pod, images, args, etc, diskShift);
-  await ensureStage1Accounts(root, specs.map((s) => s.identity.uid), specs.flatMap((s) => [s.identity.gid, ...s.identity.supplementaryGids]));
-  await writeIdentity(root, hostname, mid);
-  await writePodFiles(root, [...podUnitFiles(specs), ...watchdogUnit()]);
+  try {
+    const cniDns = nets.cniDns.nameservers.length > 0 ? (await import('../../common/networking/index.js')).renderResolvConf(nets.cniDns) : undefined;
+    const etc = await prepareDns({
+      root, mode: args.dnsConfMode ?? { resolv: 'default', hosts: 'default' }, hostNetwork: nets.netnsPath === undefined, hostname,
+      ...(cniDns !== undefined ? { cniResolvConf: cniDns } : {}),
+    });
+    const mdsUrl = args.mdsToken === undefined ? undefined
+      : await metadataUrl(podDir, args.mdsToken, metadataHostAddress(nets.netnsPath === undefined, nets.netInfo));
+    const specs = await appSpecs(podDir, pod, images, args, etc, diskShift, mdsUrl);
+    await ensureStage1Accounts(root, specs.map((s) => s.identity.uid), specs.flatMap((s) => [s.identity.gid, ...s.identity.supplementaryGids]));
+    await writeIdentity(root, hostname, mid);
+    await writePodFiles(root, [...podUnitFiles(specs), ...watchdogUnit()]);
 
-  const register = machinedReachable();
-  const layout = cgroupLayout();
-  const info: NspawnFlavorInfo = { flavor: 'nspawn', machine, machineId: mid, registered: register, cgroups: [], apps: {} };
-  for (const s of specs) {
-    info.apps[s.name] = {
-      properties: appSandboxProperties(s).map(([k, v]) => [k, v]),
-      workingDirectory: s.workingDirectory,
-      path: s.env.find((e) => e.name === 'PATH')?.value ?? DEFAULT_PATH,
-    };
-  }
-  if (!register) {
-    try {
-      info.cgroups = (await enterPodCgroup(layout, args.uuid)).dirs;
-    } catch (err) {
-      debugLog(args.debug, `cannot create the pod's cgroup, nspawn nests it in ours: ${String(err)}`);
+    const register = machinedReachable();
+    const layout = cgroupLayout();
+    const info: NspawnFlavorInfo = { flavor: 'nspawn', machine, machineId: mid, registered: register, cgroups: [], apps: {} };
+    for (const s of specs) {
+      info.apps[s.name] = {
+        properties: appSandboxProperties(s).map(([k, v]) => [k, v]),
+        workingDirectory: s.workingDirectory,
+        path: s.env.find((e) => e.name === 'PATH')?.value ?? DEFAULT_PATH,
+      };
     }
+    if (!register) {
+      try {
+        info.cgroups = (await enterPodCgroup(layout, args.uuid)).dirs;
+      } catch (err) {
+        debugLog(args.debug, `cannot create the pod's cgroup, nspawn nests it in ours: ${String(err)}`);
+      }
+    }
+    if (args.privateUsers && ownership) info.privateUsers = { ...args.privateUsers, ownership };
+    await writeFlavorInfo(podDir, info);
+    if (args.privateUsers && ownership === 'overlay-idmap') await finishIdmappedOverlays(podDir, args.privateUsers.shift, args.privateUsers.count);
+
+    const nspawn = findInPath('systemd-nspawn');
+    // nspawn joins --network-namespace-path from inside the pod's new user namespace, which the kernel
+    // refuses (EPERM) for a netns owned by the host's: with --private-users, nsenter joins it first
+    // (same PID, no fork) and nspawn simply keeps the netns it was started in.
+    const joinNetnsFirst = args.privateUsers !== undefined && nets.netnsPath !== undefined;
+    const nsArgs = nspawnArgv({
+      rootfs: root, machine, machineId: mid, register, keepUnit: insideSystemdUnit(), netnsPath: joinNetnsFirst ? undefined : nets.netnsPath,
+      binds: [...volumeBinds, { source: podDir, target: POD_DIR_IN_POD, readOnly: true, recursive: false }], interactive: args.interactive, allCapabilities: args.disableCapabilities, debug: args.debug,
+      ...(info.privateUsers ? { privateUsers: info.privateUsers } : {}),
+    });
+    const env: NodeJS.ProcessEnv = { ...process.env, SYSTEMD_NSPAWN_CONTAINER_SERVICE: 'rkt' };
+    // On a hybrid host the pod gets a pure cgroup2 tree: nspawn's v1 emulation there is noisy and partial.
+    if (layout === 'hybrid') env['SYSTEMD_NSPAWN_UNIFIED_HIERARCHY'] = '1';
+    const argv0 = joinNetnsFirst ? findInPath('nsenter') : nspawn;
+    const argvAll = joinNetnsFirst ? [argv0, `--net=${nets.netnsPath ?? ''}`, '--', nspawn, ...nsArgs] : [nspawn, ...nsArgs];
+    debugLog(args.debug, `exec ${argvAll.join(' ')}`);
+
+    // exec keeps our PID: the ppid file names the process whose single child is the pod's systemd.
+    await fs.writeFile(ppidPath(podDir), `${process.pid}\n`);
+    setCloexec(fd, false);
+    for (const std of [0, 1, 2]) setCloexec(std, false);
+    return execve(argv0, argvAll, env);
+  } catch (err) {
+    // nspawn never started: nothing else will release the netns, veths, leases and port rules.
+    if (nets.netnsPath !== undefined) await rollbackNetworks(podDir, fd, args.debug);
+    throw err;
   }
-  if (args.privateUsers && ownership) info.privateUsers = { ...args.privateUsers, ownership };
-  await writeFlavorInfo(podDir, info);
-  if (args.privateUsers && ownership === 'overlay-idmap') await finishIdmappedOverlays(podDir, args.privateUsers.shift, args.privateUsers.count);
-
-  const nspawn = findInPath('systemd-nspawn');
-  const nsArgs = nspawnArgv({
-    rootfs: root, machine, machineId: mid, register, keepUnit: insideSystemdUnit(), netnsPath: nets.netnsPath,
-    binds: [...volumeBinds, { source: podDir, target: POD_DIR_IN_POD, readOnly: true, recursive: false }], interactive: args.interactive, allCapabilities: args.disableCapabilities, debug: args.debug,
-    ...(info.privateUsers ? { privateUsers: info.privateUsers } : {}),
-  });
-  const env: NodeJS.ProcessEnv = { ...process.env, SYSTEMD_NSPAWN_CONTAINER_SERVICE: 'rkt' };
-  // On a hybrid host the pod gets a pure cgroup2 tree: nspawn's v1 emulation there is noisy and partial.
-  if (layout === 'hybrid') env['SYSTEMD_NSPAWN_UNIFIED_HIERARCHY'] = '1';
-  debugLog(args.debug, `exec ${nspawn} ${nsArgs.join(' ')}`);
-
-  // exec keeps our PID: the ppid file names the process whose single child is the pod's systemd.
-  await fs.writeFile(ppidPath(podDir), `${process.pid}\n`);
-  setCloexec(fd, false);
-  for (const std of [0, 1, 2]) setCloexec(std, false);
-  return execve(nspawn, [nspawn, ...nsArgs], env);
 }
 
 runEntrypoint('run', run);

@@ -34,7 +34,7 @@ test('run hands over by exec: argv per contract, locked pod dir fd, cwd, stdio i
     const argv = (await fs.readFile(path.join(podDir, 'stub-run-args'), 'utf8')).trim().split('\n');
     const parsed = parseRunArgs(argv);
     assert.equal(parsed.uuid, uuid);
-    assert.deepEqual(parsed.net, ['host']);
+    assert.deepEqual(parsed.net, ['default']);
     assert.equal(parsed.hostname, 'myhost');
     assert.equal(parsed.localConfig, h.dirs.localConfig);
     assert.deepEqual(parsed.dnsConfMode, { resolv: 'stage0', hosts: 'stage0' });

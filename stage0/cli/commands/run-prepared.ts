@@ -1,9 +1,14 @@
 // `rkt run-prepared`: lock a prepared pod, move it to run/ and become its stage1.
+import fs from 'node:fs/promises';
+import { parsePodManifest } from '../../../common/appc/index.js';
 import { RktError } from '../../../common/errors.js';
+import { parseNetList } from '../../../common/networking/net-list.js';
+import { checkPortsAllowed } from '../../../common/networking/port-forward.js';
+import { podManifestPath } from '../../../common/pod-layout.js';
 import { parsePodArgs } from '../app-args.js';
 import { handOverToStage1 } from '../../pod/handover.js';
 import { requirePod } from '../../pod/state.js';
-import { movePod, releasePod, tryLockPod } from '../../pod/transitions.js';
+import { movePod, podLockDir, releasePod, tryLockPod } from '../../pod/transitions.js';
 import { resolvePodUuid } from '../../pod/uuid.js';
 import type { CommandModule } from '../registry.js';
 import { rawArgsCommand } from './pod-args-command.js';
@@ -23,6 +28,9 @@ export const runPreparedCommand: CommandModule = {
         const lock = await tryLockPod(ctx.globals.dir, uuid, 'prepared');
         if (!lock) throw new RktError('POD_STATE', `cannot run pod ${uuid}: another rkt process is starting it`);
         try {
+          // --port was fixed at prepare time, --net only now: refuse the pair before the pod is used up.
+          const pod = parsePodManifest(await fs.readFile(podManifestPath(podLockDir(ctx.globals.dir, lock)), 'utf8'));
+          checkPortsAllowed(parseNetList(p.net), pod.ports);
           await movePod(ctx.globals.dir, lock, 'run');
           return await handOverToStage1(ctx, lock, p);
         } catch (err) {
