@@ -4,7 +4,7 @@ import { cliStartup } from './cli-startup.js';
 import { imageList } from './image-list.js';
 import { fetchVerifyRender } from './fetch-verify-render.js';
 import { podsNspawn } from './pods-nspawn.js';
-import { densityNspawn } from './density.js';
+import { densityKvm, densityNspawn } from './density.js';
 
 export const SUITES: Record<string, Suite> = {
   'cli-startup': cliStartup,
@@ -12,4 +12,5 @@ export const SUITES: Record<string, Suite> = {
   'fetch-verify-render': fetchVerifyRender,
   'pods-nspawn': podsNspawn,
   'density-nspawn': densityNspawn,
+  'density-kvm': densityKvm,
 };

@@ -18,10 +18,9 @@ export function sharedVolumePath(podDir: string, name: string): string {
 
 /** `idShift`: the pod's --private-users shift (empty volumes are created owned as the pod sees its ids). */
 export async function prepareVolumes(podDir: string, pod: PodManifest, idShift = 0): Promise<NspawnBind[]> {
-  const used = new Set(pod.apps.flatMap((a) => a.mounts.map((m) => m.appVolume?.name ?? m.volume)));
+  // Every volume, not only those named by a mount: image mount points take pod volumes by name too.
   const binds: NspawnBind[] = [];
   for (const [name, v] of podVolumes(pod)) {
-    if (!used.has(name)) continue;
     let source: string;
     if (v.kind === 'host') {
       if (v.source === undefined || !v.source.startsWith('/')) {

@@ -35,7 +35,6 @@ test('two apps start together and share an empty volume (mode/uid/gid) and a rea
       '--net=host', '--volume=database,kind=empty,mode=0770,uid=1234,gid=2345',
       `--volume=shared,kind=host,source=${src},readOnly=true`, a, b,
     ]);
-    console.log('DBG', fs.readdirSync(path.join(h.findPodDir(r.uuid), 'stage1/rootfs/opt/stage2/ace-a/rootfs')));
     assert.equal(r.exitCode, 0, r.stderr + r.stdout + (await journalMessages(h.findPodDir(r.uuid), r.uuid)).slice(-25).join('\n'));
     for (const [app, other] of [['ace-a', 'b'], ['ace-b', 'a']] as const) {
       const out = (await journalMessages(h.findPodDir(r.uuid), r.uuid, app)).join('\n');

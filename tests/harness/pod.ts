@@ -104,6 +104,9 @@ export async function makePodHarness(prefix = 'rkt-pod-'): Promise<PodHarness> {
         await runRkt(['--insecure-options=image', 'stop', '--force', uuid], { dirs, timeoutMs: 60_000 }).catch(() => undefined);
       }
       await killProcessesUnder(dirs.root);
+      // gc runs each stage1's gc entrypoint, which tears down what lives outside the pod dir
+      // (network namespaces, nft tables, cgroups); removing the dir alone would leak them.
+      await runRkt(['--insecure-options=image', 'gc', '--grace-period=0s', '--expire-prepared=0s'], { dirs, timeoutMs: 120_000 }).catch(() => undefined);
       for (const c of children) if (c.exitCode === null && c.pid !== undefined) c.kill('SIGKILL');
       await Promise.allSettled(children);
       for (const m of await mountsUnder(dirs.root)) {
