@@ -5,6 +5,7 @@ import { imageList } from './image-list.js';
 import { fetchVerifyRender } from './fetch-verify-render.js';
 import { podsNspawn } from './pods-nspawn.js';
 import { densityKvm, densityNspawn } from './density.js';
+import { kvmPods } from './kvm.js';
 
 export const SUITES: Record<string, Suite> = {
   'cli-startup': cliStartup,
@@ -13,4 +14,5 @@ export const SUITES: Record<string, Suite> = {
   'pods-nspawn': podsNspawn,
   'density-nspawn': densityNspawn,
   'density-kvm': densityKvm,
+  'pods-kvm': kvmPods,
 };
