@@ -114,14 +114,14 @@ async function startVsRaw(h: PodHarness, img: string, sockDir: string, progress:
   return { res, pod };
 }
 
-/** QEMU's pid: the pod's pid file, or a qemu descendant of it. */
+/** QEMU's pid: the pod's pid file names it (its comm is the machine name, so match argv[0]). */
 function qemuPid(podDir: string): number {
   const pid = Number(fs.readFileSync(path.join(podDir, 'pid'), 'utf8').trim());
   for (const p of descendants(pid)) {
-    const comm = fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim();
-    if (comm.startsWith('qemu')) return p;
+    const argv0 = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    if (path.basename(argv0).startsWith('qemu')) return p;
   }
-  throw new Error(`no qemu process under pid ${pid}`);
+  throw new Error(`no qemu process at or under pid ${pid}`);
 }
 
 /** Rss (KiB) of the anonymous mapping holding the guest RAM: the one whose Size is closest above memoryMiB. */
@@ -152,6 +152,7 @@ async function vmmOverhead(h: PodHarness, progress: (l: string) => void): Promis
     progress(`idle kvm pod ${i + 1}: starting`);
     fs.rmSync(uuidFile, { force: true });
     const child = h.spawn(['run', '--stage1-image=kvm', '--net=none', `--uuid-file-save=${uuidFile}`, img]);
+    let stopped = false;
     try {
       await waitFor(() => fs.existsSync(uuidFile) && fs.readFileSync(uuidFile, 'utf8').trim() !== '', 60_000, 'uuid file');
       const uuid = fs.readFileSync(uuidFile, 'utf8').trim();
@@ -168,7 +169,11 @@ async function vmmOverhead(h: PodHarness, progress: (l: string) => void): Promis
       overhead.push((pss - ram) / 1024);
       detail.push(`PSS ${(pss / 1024).toFixed(1)} MiB - guest RAM Rss ${(ram / 1024).toFixed(1)} MiB (of ${rec.memoryMiB} MiB)`);
       await h.rkt(['stop', '--force', uuid]);
+      stopped = true;
     } finally {
+      // a failed sample must not leave `sleep 3600` running: stop whatever pod was started, then reap it
+      if (!stopped && fs.existsSync(uuidFile)) await h.rkt(['stop', '--force', fs.readFileSync(uuidFile, 'utf8').trim()]);
+      if (!stopped) child.kill('SIGKILL');
       await child.catch(() => undefined);
     }
   }

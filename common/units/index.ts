@@ -12,3 +12,4 @@ export {
 export { ensureStage1Accounts, resolveAppIdentity, type AppIdentity } from './users.js';
 export { readFileInRoot, resolveInRoot } from './in-root.js';
 export { metadataHostAddress, metadataUrl } from './metadata-url.js';
+export { resolveEnterCommand, transientEnterArgv, type EnterProfile } from './enter.js';

@@ -1,7 +1,7 @@
 // Pod UUIDs: generation (v4), unique case-insensitive prefix resolution over all pod dirs, --uuid-file.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import { RktError, errnoCode } from '../../common/errors.js';
+import { RktError, describeCause, errnoCode } from '../../common/errors.js';
 import { POD_STATE_DIRS, podStateDir } from '../../common/pod-layout.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -73,4 +73,31 @@ export async function podArgument(dataDir: string, positional: string | undefine
   if (uuidFile !== undefined) return resolvePodUuid(dataDir, await readUuidFile(uuidFile));
   if (positional === undefined) throw new RktError('USAGE', 'a pod uuid is required', { hint: 'pass a UUID (prefix) or --uuid-file=FILE' });
   return resolvePodUuid(dataDir, positional);
+}
+
+/**
+ * Runs `each` for every pod named by `positional` and `--uuid-file` (rkt's stop and rm): returns the
+ * exit code. With one pod its error is thrown as is; with several, each failure is a warning and the
+ * rest still run.
+ */
+export async function forEachPodArgument(
+  ctx: { globals: { dir: string }; output: { warn(line: string): void } },
+  positional: readonly string[],
+  uuidFile: string | undefined,
+  each: (uuid: string) => Promise<void>,
+): Promise<number> {
+  const inputs = [...positional];
+  if (uuidFile !== undefined) inputs.push(await readUuidFile(uuidFile));
+  if (inputs.length === 0) throw new RktError('USAGE', 'at least one pod uuid is required', { hint: 'pass UUIDs or --uuid-file=FILE' });
+  let failed = 0;
+  for (const input of inputs) {
+    try {
+      await each(await resolvePodUuid(ctx.globals.dir, input));
+    } catch (err) {
+      failed++;
+      if (inputs.length === 1) throw err;
+      ctx.output.warn(describeCause(err));
+    }
+  }
+  return failed > 0 ? 254 : 0;
 }

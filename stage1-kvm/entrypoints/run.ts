@@ -148,10 +148,10 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
 async function main(): Promise<number> {
   try {
     const r = await prepareRun(process.argv.slice(2), process.cwd());
-    // Node marks every inherited fd close-on-exec at startup: stdio and the pod lock must survive into
-    // kvm-supervise (and QEMU, which then holds the lock for as long as the VM lives).
+    // The pod lock must survive into kvm-supervise (and QEMU, which then holds it for as long as the
+    // VM lives); execve itself restores stdio.
     const lockFd = Number(process.env[LOCK_FD_ENV]);
-    for (const fd of [0, 1, 2, ...(Number.isInteger(lockFd) && lockFd > 2 ? [lockFd] : [])]) setCloexec(fd, false);
+    if (Number.isInteger(lockFd) && lockFd > 2) setCloexec(lockFd, false);
     execve(r.file, r.argv, r.env);
   } catch (err) {
     const msg = isRktError(err) ? err.message : err instanceof Error ? err.message : String(err);

@@ -24,12 +24,8 @@ export interface KvmFlavorRecord {
   apps: Record<string, EnterProfile>;
 }
 
-export interface EnterProfile {
-  properties: Array<[string, string]>;
-  /** The app's PATH, to resolve the entered command. */
-  path: string;
-  workingDirectory: string;
-}
+export type { EnterProfile } from '../../common/units/index.js';
+import type { EnterProfile } from '../../common/units/index.js';
 
 export const KVM_RUN_DIR = 'kvm';
 

@@ -4,10 +4,9 @@
 // so nothing runs with the entering process's full privileges (rkt's CVE-2019-10144/10145/10147).
 import tty from 'node:tty';
 import { RktError } from '../../common/errors.js';
-import { execve, setCloexec } from '../../common/native.js';
-import { appRootfsPath } from '../../common/pod-layout.js';
+import { execve } from '../../common/native.js';
 import { parseEnterArgs } from '../../common/stage1-contract.js';
-import { resolveExecInRoot } from '../../common/units/index.js';
+import { resolveEnterCommand, transientEnterArgv } from '../../common/units/index.js';
 import { readFlavorInfo } from '../nspawn/flavor-info.js';
 import { findInPath } from '../nspawn/host.js';
 import { runEntrypoint } from './main.js';
@@ -22,25 +21,12 @@ async function enter(argv: string[]): Promise<number> {
       hint: 'see the pod\'s apps with: rkt status <uuid>',
     });
   }
-  const [cmd, ...rest] = args.command;
-  const bin = await resolveExecInRoot(appRootfsPath(podDir, args.appName), cmd ?? '', profile.path);
-  if (bin === undefined) {
-    throw new RktError('USAGE', `cannot enter app "${args.appName}": command "${cmd ?? ''}" not found in the app (PATH ${profile.path})`);
-  }
+  const command = await resolveEnterCommand(podDir, args.appName, profile, args.command);
   const interactive = tty.isatty(0);
   const nsenter = findInPath('nsenter');
   const nsArgs = ['--target', String(args.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd=/'];
   if (info.privateUsers) nsArgs.push('--user');
-  const run = [
-    '/usr/bin/systemd-run', '--quiet', '--wait', '--collect', '--service-type=exec',
-    interactive ? '--pty' : '--pipe',
-    `--description=rkt enter ${args.appName}`,
-    ...profile.properties.map(([k, v]) => `--property=${k}=${v}`),
-    `--property=WorkingDirectory=${profile.workingDirectory}`,
-    // The pod's systemd expands ${VAR} in a transient unit's command line; "$$" keeps a literal "$".
-    '--', ...[bin, ...rest].map((a) => a.replace(/\$/g, '$$$$')),
-  ];
-  for (const std of [0, 1, 2]) setCloexec(std, false);
+  const run = transientEnterArgv(args.appName, profile, command, interactive);
   return execve(nsenter, [nsenter, ...nsArgs, ...run], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...(process.env['TERM'] ? { TERM: process.env['TERM'] } : {}) });
 }
 

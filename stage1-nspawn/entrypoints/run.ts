@@ -166,7 +166,6 @@ async function run(argv: string[]): Promise<number> {
     // exec keeps our PID: the ppid file names the process whose single child is the pod's systemd.
     await fs.writeFile(ppidPath(podDir), `${process.pid}\n`);
     setCloexec(fd, false);
-    for (const std of [0, 1, 2]) setCloexec(std, false);
     return execve(argv0, argvAll, env);
   } catch (err) {
     // nspawn never started: nothing else will release the netns, veths, leases and port rules.

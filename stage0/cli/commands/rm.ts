@@ -1,9 +1,9 @@
 // `rkt rm`: removes exited or prepared pods (never a running one), printing each removed uuid.
-import { describeCause, RktError } from '../../../common/errors.js';
+import { RktError } from '../../../common/errors.js';
 import { deletePod } from '../../pod/delete.js';
 import { requirePod } from '../../pod/state.js';
 import { movePod, releasePod, tryLockPod } from '../../pod/transitions.js';
-import { readUuidFile, resolvePodUuid } from '../../pod/uuid.js';
+import { forEachPodArgument } from '../../pod/uuid.js';
 import type { CommandContext } from '../context.js';
 import type { CommandModule } from '../registry.js';
 
@@ -40,22 +40,10 @@ export const rmCommand: CommandModule = {
       .option('--uuid-file <file>', 'read pod UUID from file instead of argument')
       .action(
         bind('rm', async (ctx, args: string[], flags: { uuidFile?: string }) => {
-          const inputs = [...args];
-          if (flags.uuidFile !== undefined) inputs.push(await readUuidFile(flags.uuidFile));
-          if (inputs.length === 0) throw new RktError('USAGE', 'at least one pod uuid is required', { hint: 'pass UUIDs or --uuid-file=FILE' });
-          let failed = 0;
-          for (const input of inputs) {
-            try {
-              const uuid = await resolvePodUuid(ctx.globals.dir, input);
-              await removeOne(ctx, uuid);
-              ctx.output.out(`"${uuid}"`);
-            } catch (err) {
-              failed++;
-              if (inputs.length === 1) throw err;
-              ctx.output.warn(describeCause(err));
-            }
-          }
-          return failed > 0 ? 254 : 0;
+          return forEachPodArgument(ctx, args, flags.uuidFile, async (uuid) => {
+            await removeOne(ctx, uuid);
+            ctx.output.out(`"${uuid}"`);
+          });
         }),
       );
   },

@@ -1,9 +1,9 @@
 // `rkt stop`: asks each running pod's stage1 to stop it (gracefully, or now with --force) and waits for it to exit.
-import { describeCause, RktError } from '../../../common/errors.js';
+import { RktError } from '../../../common/errors.js';
 import { buildStopArgs } from '../../../common/stage1-contract.js';
 import { requirePod } from '../../pod/state.js';
 import { waitUnlocked } from '../../pod/transitions.js';
-import { readUuidFile, resolvePodUuid } from '../../pod/uuid.js';
+import { forEachPodArgument } from '../../pod/uuid.js';
 import { entrypointPath, readPodStage1 } from '../../stage1/pod-stage1.js';
 import { spawnEntrypoint } from '../../stage1/invoke.js';
 import type { CommandContext } from '../context.js';
@@ -40,22 +40,10 @@ export const stopCommand: CommandModule = {
       .option('--uuid-file <file>', 'read pod UUID from file instead of argument')
       .action(
         bind('stop', async (ctx, args: string[], flags: { force?: boolean; uuidFile?: string }) => {
-          const inputs = [...args];
-          if (flags.uuidFile !== undefined) inputs.push(await readUuidFile(flags.uuidFile));
-          if (inputs.length === 0) throw new RktError('USAGE', 'at least one pod uuid is required', { hint: 'pass UUIDs or --uuid-file=FILE' });
-          let failed = 0;
-          for (const input of inputs) {
-            try {
-              const uuid = await resolvePodUuid(ctx.globals.dir, input);
-              const r = await stopOne(ctx, uuid, flags.force === true);
-              ctx.output.out(r === 'already' ? `pod "${uuid}" is already stopped` : `"${uuid}"`);
-            } catch (err) {
-              failed++;
-              if (inputs.length === 1) throw err;
-              ctx.output.warn(describeCause(err));
-            }
-          }
-          return failed > 0 ? 254 : 0;
+          return forEachPodArgument(ctx, args, flags.uuidFile, async (uuid) => {
+            const r = await stopOne(ctx, uuid, flags.force === true);
+            ctx.output.out(r === 'already' ? `pod "${uuid}" is already stopped` : `"${uuid}"`);
+          });
         }),
       );
   },

@@ -1,0 +1,37 @@
+// What `rkt enter` runs inside a pod, for both stage1s: a transient unit of the pod's systemd with
+// the app unit's own sandbox properties, so an entered process is confined exactly like the app.
+import { RktError } from '../errors.js';
+import { appRootfsPath } from '../pod-layout.js';
+import { resolveExecInRoot } from './app-spec.js';
+
+/** Recorded per app by each stage1's run entrypoint and read back by its enter entrypoint. */
+export interface EnterProfile {
+  /** The app unit's sandbox properties (appSandboxProperties). */
+  properties: Array<[string, string]>;
+  /** The app's PATH, to resolve the entered command. */
+  path: string;
+  workingDirectory: string;
+}
+
+/** The entered command with its program resolved inside the app's rootfs (as the app's PATH would). */
+export async function resolveEnterCommand(podDir: string, app: string, profile: EnterProfile, command: readonly string[]): Promise<string[]> {
+  const [cmd, ...rest] = command;
+  const bin = await resolveExecInRoot(appRootfsPath(podDir, app), cmd ?? '', profile.path);
+  if (bin === undefined) {
+    throw new RktError('USAGE', `cannot enter app "${app}": command "${cmd ?? ''}" not found in the app (PATH ${profile.path})`);
+  }
+  return [bin, ...rest];
+}
+
+/** `systemd-run --wait` argv that runs `command` confined like the app, with a pty when interactive. */
+export function transientEnterArgv(app: string, profile: EnterProfile, command: readonly string[], interactive: boolean): string[] {
+  return [
+    '/usr/bin/systemd-run', '--quiet', '--wait', '--collect', '--service-type=exec',
+    interactive ? '--pty' : '--pipe',
+    `--description=rkt enter ${app}`,
+    ...profile.properties.map(([k, v]) => `--property=${k}=${v}`),
+    `--property=WorkingDirectory=${profile.workingDirectory}`,
+    // systemd expands ${VAR} in a transient unit's command line; "$$" keeps a literal "$".
+    '--', ...command.map((a) => a.replace(/\$/g, '$$$$')),
+  ];
+}
