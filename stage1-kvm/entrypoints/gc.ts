@@ -19,6 +19,10 @@ async function gc(argv: string[]): Promise<number> {
   // The record names the cgroups; without one (a run that died early) recompute where they would be.
   await destroyCgroups(rec?.cgroups ?? (await qemuCgroupDirs(args.uuid)));
   await fs.rm(path.join(podDir, KVM_RUN_DIR), { recursive: true, force: true });
+  // CNI DEL, the netns, leases and port rules (a no-op for a pod run without networks); after QEMU is gone,
+  // since it held the taps inside the netns.
+  const { teardownPodNetworks } = await import('../../common/networking/index.js');
+  await teardownPodNetworks(podDir);
   // the journal link kvm-supervise makes where machined runs, if the supervisor died before removing it
   const link = path.join('/var/log/journal', machineId(args.uuid));
   const target = await fs.readlink(link).catch(() => undefined);

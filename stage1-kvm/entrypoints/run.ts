@@ -17,8 +17,12 @@ import { createCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, writeFlavorRecord } from '../launch/flavor-record.js';
 import { writeGuestFiles } from '../launch/guest-files.js';
 import { shiftTree } from '../launch/ownership.js';
-import { makePlan, type LaunchFds } from '../launch/plan.js';
-import { readPod, withEffectiveApps } from '../launch/pod.js';
+import { makePlan, qemuUidFor, type LaunchFds, type PlanInput } from '../launch/plan.js';
+import { readPod, withEffectiveApps, type PodApps } from '../launch/pod.js';
+import { writeGuestNetwork } from '../launch/guest-net.js';
+import {
+  prepareGuestNics, resolvePortForwards, setupPodNetworks, teardownPodNetworks, type GuestNic, type PodNetworks,
+} from '../../common/networking/index.js';
 import { chooseAccel } from '../vm-config/accel.js';
 import { resolveKernel } from '../vm-config/kernel.js';
 import { vmResources } from '../vm-config/resources.js';
@@ -68,6 +72,39 @@ async function supervisorPath(podDir: string): Promise<string> {
   throw new RktError('STAGE1', 'kvm-supervise is missing from the stage1 image', { hint: 'rebuild the stage1 images' });
 }
 
+function lockFd(): number | undefined {
+  const fd = Number(process.env[LOCK_FD_ENV]);
+  return Number.isInteger(fd) && fd > 2 ? fd : undefined;
+}
+
+/** CNI plugins and ip/tc are child processes: the pod lock must not leak into them. */
+async function withLockCloexec<T>(f: () => Promise<T>): Promise<T> {
+  const fd = lockFd();
+  if (fd !== undefined) setCloexec(fd, true);
+  try {
+    return await f();
+  } finally {
+    if (fd !== undefined) setCloexec(fd, false);
+  }
+}
+
+async function setupNetworks(podDir: string, podApps: PodApps, args: RunArgs): Promise<PodNetworks> {
+  const appPorts = [...podApps.apps.values()].flatMap((a) => a.ports ?? []);
+  return withLockCloexec(() => setupPodNetworks({
+    podDir, uuid: args.uuid, net: args.net, ports: resolvePortForwards(podApps.pod.ports, appPorts),
+    ...(args.localConfig !== undefined ? { localConfigDir: args.localConfig } : {}),
+  }));
+}
+
+/** Undoes setupNetworks after a later failure; a teardown error must not hide the original one. */
+async function rollbackNetworks(podDir: string, debug: boolean): Promise<void> {
+  try {
+    await withLockCloexec(() => teardownPodNetworks(podDir));
+  } catch (err) {
+    if (debug) process.stderr.write(`stage1-kvm: network teardown after a failed start: ${String(err)}\n`);
+  }
+}
+
 export async function prepareRun(argv: readonly string[], podDir: string): Promise<{ file: string; argv: string[]; env: NodeJS.ProcessEnv }> {
   const args = parseRunArgs(argv);
   await fs.access(podManifestPath(podDir)).catch((err: unknown) => {
@@ -76,17 +113,12 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
   const podApps = await readPod(podDir);
   const appNames = podApps.pod.apps.map((a) => a.name);
   if (appNames.length === 0) throw new RktError('POD_INVALID', 'the pod has no apps');
-  // Pod networking for VMs (CNI in a netns, taps, guest config) is not wired in yet: the built-in choices
-  // run the pod without a network, and say so; a named CNI network is refused rather than ignored.
-  const named = args.net.map((n) => n.split(':')[0] ?? n).filter((n) => !['none', 'host', 'default', 'default-restricted'].includes(n));
-  if (named.length > 0) {
-    throw new RktError('STAGE1', `the kvm stage1 cannot join network(s) ${named.join(', ')} yet`, {
-      hint: 'run kvm pods with --net=none (networking is not implemented for the kvm stage1)',
+  if (args.net.includes('host')) {
+    throw new RktError('NETWORK', 'the kvm stage1 cannot share the host network: a VM has its own kernel and network stack', {
+      hint: 'run kvm pods with --net=default (or another CNI network), or --net=none',
     });
   }
-  if (!args.net.every((n) => n === 'none')) {
-    process.stderr.write(`stage1-kvm: warning: the VM has no network yet (--net=${args.net.join(',')} is not applied); use --net=none to silence this\n`);
-  }
+  const withNetwork = !args.net.every((n) => n === 'none');
 
   const accel = await chooseAccel(process.env['RKT_KVM_ACCEL']);
   debugLog(args, `accelerator: ${accel.accel} (${accel.reason})`);
@@ -104,10 +136,33 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
     runDir: openForQemu(runDir),
     volumes: volumes.filter((v) => v.kind === 'host' && v.source !== undefined).map((v) => openForQemu(v.source ?? '')),
   };
-  const plan = makePlan({
-    fds, podDir, uuid: args.uuid, apps: appNames, volumes, accel, resources, kernel, tscKhz: await hostTscKhz(),
-    debug: args.debug, interactive: args.interactive, cgroups, ...(args.privateUsers ? { privateUsers: args.privateUsers } : {}),
-  });
+  const tscKhz = await hostTscKhz();
+  // From here on a failure must undo the CNI setup: nothing else releases the netns, leases and rules.
+  const nets = withNetwork ? await setupNetworks(podDir, podApps, args) : undefined;
+  try {
+    return await finishRun(args, podDir, podApps, appNames, {
+      fds, podDir, uuid: args.uuid, apps: appNames, volumes, accel, resources, kernel, tscKhz, debug: args.debug,
+      interactive: args.interactive, cgroups, ...(args.privateUsers ? { privateUsers: args.privateUsers } : {}),
+    }, nets);
+  } catch (err) {
+    if (nets !== undefined) await rollbackNetworks(podDir, args.debug);
+    throw err;
+  }
+}
+
+async function finishRun(
+  args: RunArgs, podDir: string, podApps: PodApps, appNames: string[], input: PlanInput, nets: PodNetworks | undefined,
+): Promise<{ file: string; argv: string[]; env: NodeJS.ProcessEnv }> {
+  const { accel, resources, kernel, cgroups, volumes } = input;
+  const runDir = path.join(podDir, KVM_RUN_DIR);
+  let nics: GuestNic[] = [];
+  if (nets?.netnsPath !== undefined) {
+    const owner = args.privateUsers ? args.privateUsers.shift : qemuUidFor(args.uuid);
+    nics = await withLockCloexec(() => prepareGuestNics({ netnsPath: nets.netnsPath ?? '', netInfo: nets.netInfo, tapUid: owner, tapGid: owner }));
+    debugLog(args, `guest nics: ${nics.map((n) => `${n.guestIfName}=${n.ip}/${n.prefixLength} on ${n.tapName}`).join(', ')}`);
+  }
+  const plan = makePlan({ ...input, ...(nets?.netnsPath !== undefined ? { netnsPath: nets.netnsPath, nics } : {}) });
+  await writeGuestNetwork(podDir, nics, appNames);
 
   await writeGuestFiles(podDir, {
     machineId: machineId(args.uuid),

@@ -5,6 +5,7 @@ import type { Volume } from '../../common/appc/index.js';
 import { RktError } from '../../common/errors.js';
 import { stage1RootfsPath } from '../../common/pod-layout.js';
 import { QEMU_BINARY, qemuArgv } from '../qemu-argv/index.js';
+import { netArgv, type QemuNic } from '../qemu-argv/net.js';
 import type { AccelDecision } from '../vm-config/accel.js';
 import { kernelCmdline } from '../vm-config/cmdline.js';
 import type { VmResources } from '../vm-config/resources.js';
@@ -42,6 +43,9 @@ export interface PlanInput {
   privateUsers?: { shift: number; count: number };
   cgroups: string[];
   fds: LaunchFds;
+  /** The pod netns QEMU runs in, and the guest NICs on its taps (none: the VM has no network). */
+  netnsPath?: string;
+  nics?: readonly QemuNic[];
 }
 
 export interface LaunchPlan {
@@ -95,6 +99,7 @@ export function makePlan(i: PlanInput): LaunchPlan {
     RKT_KVM_MACHINE: `rkt-${i.uuid}`,
     RKT_KVM_MACHINE_ID: i.uuid.replace(/-/g, ''),
   };
+  if (i.netnsPath !== undefined) env['RKT_KVM_NETNS'] = i.netnsPath;
   let qemuHostUid: number;
   if (i.privateUsers) {
     env['RKT_KVM_USERNS'] = `${i.privateUsers.shift} ${i.privateUsers.count}`;
@@ -103,5 +108,5 @@ export function makePlan(i: PlanInput): LaunchPlan {
     qemuHostUid = qemuUidFor(i.uuid);
     env['RKT_KVM_UID'] = String(qemuHostUid);
   }
-  return { spec, guestVolumes, qemu: [QEMU_BINARY, ...qemuArgv(spec)], env, qemuHostUid };
+  return { spec, guestVolumes, qemu: [QEMU_BINARY, ...qemuArgv(spec), ...netArgv(i.nics ?? [])], env, qemuHostUid };
 }
