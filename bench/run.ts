@@ -1,5 +1,7 @@
 // `npm run bench`: runs every suite that can run here and writes bench/results/latest.{json,md} + charts.
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { writeReport, type Report } from './lib/report.js';
 import { resultsDir } from './lib/env.js';
 import type { Suite } from './lib/suite.js';
@@ -33,6 +35,17 @@ async function main(): Promise<number> {
       const msg = err instanceof Error ? err.message : String(err);
       progress(`${name}: FAILED: ${msg}`);
       for (const n of suite.produces) skipped.push({ name: n, reason: `failed: ${msg}` });
+    }
+  }
+  // A run of some suites keeps the other figures of the last report, so `npm run bench -- <suite>`
+  // refreshes one part without losing the rest.
+  if (only.length > 0) {
+    const fresh = new Set([...results.map((r) => r.name), ...skipped.map((s) => s.name)]);
+    try {
+      const prev = JSON.parse(fs.readFileSync(path.join(resultsDir, 'latest.json'), 'utf8')) as Report;
+      for (const r of prev.results ?? []) if (!fresh.has(r.name)) results.push(r);
+    } catch {
+      // no earlier report
     }
   }
   const rep: Report = {
