@@ -12,7 +12,7 @@ import { LOCK_FD_ENV } from '../../common/stage1-contract.js';
 import { machineId, podManifestPath, stage1RootfsPath } from '../../common/pod-layout.js';
 import { parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
 import { appUnitSpecs, writeAppUnits } from '../launch/app-units.js';
-import { appSandboxProperties, DEFAULT_PATH, podVolumes } from '../../common/units/index.js';
+import { appSandboxProperties, DEFAULT_PATH, metadataHostAddress, metadataUrl, podVolumes } from '../../common/units/index.js';
 import { createCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, writeFlavorRecord } from '../launch/flavor-record.js';
 import { writeGuestFiles } from '../launch/guest-files.js';
@@ -20,6 +20,7 @@ import { shiftTree } from '../launch/ownership.js';
 import { makePlan, qemuUidFor, type LaunchFds, type PlanInput } from '../launch/plan.js';
 import { readPod, withEffectiveApps, type PodApps } from '../launch/pod.js';
 import { writeGuestNetwork } from '../launch/guest-net.js';
+import { writeMdsWarmup } from '../launch/mds-warmup.js';
 import {
   prepareGuestNics, resolvePortForwards, setupPodNetworks, teardownPodNetworks, type GuestNic, type PodNetworks,
 } from '../../common/networking/index.js';
@@ -169,7 +170,13 @@ async function finishRun(
     hostname: args.hostname ?? `rkt-${args.uuid}`,
     volumes: plan.guestVolumes,
   });
-  const specs = await appUnitSpecs(podDir, podApps, args);
+  // The VM never shares the host network: apps reach the host's metadata service on the host side of the
+  // pod's first network; with --net=none there is no such address, so no AC_METADATA_URL.
+  const mdsUrl = args.mdsToken === undefined || nets === undefined ? undefined
+    : await metadataUrl(podDir, args.mdsToken, metadataHostAddress(false, nets.netInfo));
+  if (mdsUrl !== undefined) debugLog(args, `metadata service for the apps: ${mdsUrl.replace(/\/[^/]*$/, '/<token>')}`);
+  const specs = await appUnitSpecs(podDir, podApps, args, mdsUrl);
+  if (mdsUrl !== undefined) await writeMdsWarmup(podDir, mdsUrl, appNames);
   await writeAppUnits(podDir, specs);
   for (const v of volumes) {
     if (v.kind !== 'empty') continue;

@@ -26,7 +26,8 @@ async function etcBinds(podDir: string, args: RunArgs): Promise<{ target: string
   return out;
 }
 
-export async function appUnitSpecs(podDir: string, p: PodApps, args: RunArgs): Promise<AppUnitSpec[]> {
+/** `metadataUrl`: AC_METADATA_URL for every app (and its event handlers) when the pod is registered. */
+export async function appUnitSpecs(podDir: string, p: PodApps, args: RunArgs, metadataUrl?: string): Promise<AppUnitSpec[]> {
   const binds = await etcBinds(podDir, args);
   const specs: AppUnitSpec[] = [];
   for (const ra of p.pod.apps) {
@@ -35,6 +36,7 @@ export async function appUnitSpecs(podDir: string, p: PodApps, args: RunArgs): P
       pod: p.pod, app: ra, image, appRootfs: appRootfsPath(podDir, ra.name), diskShift: 0,
       disableCapabilities: args.disableCapabilities, disablePaths: args.disablePaths, disableSeccomp: args.disableSeccomp,
       interactive: args.interactive, etcBinds: binds, volumePath: guestVolumePath,
+      ...(metadataUrl !== undefined ? { metadataUrl } : {}),
     }));
   }
   return specs;

@@ -1,0 +1,79 @@
+// appc executor conformance, kvm stage1: with --mds-register the apps and their event handlers in the VM
+// get AC_METADATA_URL (the host side of the pod's first network, the service's port, the pod's token) and
+// reach the real metadata service; with --net=none there is no host address, so no AC_METADATA_URL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { rktBin, type RktDirs } from '../harness/aci.js';
+import { makeKvmHarness, skipReason } from './kvm-helpers.js';
+
+const skip = skipReason();
+
+/**
+ * A real `rkt metadata-service` on all addresses: the guest reaches the host only through the pod network's
+ * host side, whose address CNI picks while the pod starts. Resolves with its port and a stop function.
+ */
+async function startWildcardService(dirs: RktDirs): Promise<{ port: number; stop(): Promise<void> }> {
+  const proc = execa(process.execPath, [rktBin(), ...dirs.globalArgs(), 'metadata-service', '--listen-port=0', '--listen-address=0.0.0.0'], {
+    reject: false, stdin: 'ignore', buffer: true,
+  });
+  let err = '';
+  proc.stderr.setEncoding('utf8');
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.stderr.on('data', (d: string) => {
+      err += d;
+      const m = /listening on 0\.0\.0\.0:(\d+)/.exec(err);
+      if (m) resolve(Number(m[1]));
+    });
+    void proc.then((r) => reject(new Error(`metadata-service exited ${r.exitCode}: ${err}`)));
+  });
+  return { port, async stop() { proc.kill('SIGTERM'); await proc; } };
+}
+
+/** Shell that prints the URL and the pod uuid the service returns, each line tagged. */
+function probe(tag: string): string {
+  return `echo "${tag}-url=\${AC_METADATA_URL-unset}"; `
+    + `echo "${tag}-uuid=$(busybox wget -q -O - --header 'Metadata-Flavor: AppContainer' "$AC_METADATA_URL/acMetadata/v1/pod/uuid")"`;
+}
+
+test('kvm --mds-register: apps and event handlers get AC_METADATA_URL and read their pod uuid', { skip }, async () => {
+  const h = await makeKvmHarness();
+  const svc = await startWildcardService(h.dirs);
+  try {
+    const img = await h.image('mdsapp', ['/bin/sh', '-c', probe('main')], {
+      manifestExtra: {
+        app: {
+          exec: ['/bin/sh', '-c', probe('main')], user: '0', group: '0',
+          eventHandlers: [{ name: 'pre-start', exec: ['/bin/sh', '-c', probe('prestart')] }],
+        },
+      },
+    });
+    const r = await h.runPod(['--net=default', '--mds-register', img]);
+    assert.equal(r.exitCode, 0, r.stderr + r.stdout);
+    const logs = await h.rkt(['logs', r.uuid]);
+    const all = `${r.stdout}\n${logs.stdout}`;
+    for (const tag of ['prestart', 'main']) {
+      assert.match(all, new RegExp(`${tag}-url=http://172\\.16\\.28\\.1:${svc.port}/[^/\\s]+`), all);
+      assert.match(all, new RegExp(`${tag}-uuid=${r.uuid}`), all);
+    }
+    const gc = await h.rkt(['gc', '--grace-period=0s']);
+    assert.equal(gc.exitCode, 0, gc.stderr);
+  } finally {
+    await svc.stop();
+    await h.teardown();
+  }
+});
+
+test('kvm --mds-register --net=none: no host address, so the apps get no AC_METADATA_URL', { skip }, async () => {
+  const h = await makeKvmHarness();
+  const svc = await startWildcardService(h.dirs);
+  try {
+    const img = await h.image('nomds', ['/bin/sh', '-c', 'echo "url=${AC_METADATA_URL-unset}"']);
+    const r = await h.runPod(['--net=none', '--mds-register', img]);
+    assert.equal(r.exitCode, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /url=unset/, r.stdout);
+  } finally {
+    await svc.stop();
+    await h.teardown();
+  }
+});
