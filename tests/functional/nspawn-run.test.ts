@@ -2,26 +2,18 @@
 // the persistent journal read with journalctl -D, and the app's env, user, groups and working directory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { journalMessages, makeNspawnHarness, skipReason } from './nspawn-helpers.js';
+import { firstFailingAppBody, singleAppExitBody } from './shared-bodies.js';
 
 const skip = skipReason();
 
 test('a single app exiting 42 makes rkt run exit 42, records the status and logs to the journal', { skip }, async () => {
   const h = await makeNspawnHarness();
   try {
-    const img = await h.image('exit42', ['/bin/sh', '-c', 'echo hello-from-app; echo to-stderr >&2; exit 42']);
-    const r = await h.runPod([img]);
-    assert.equal(r.exitCode, 42, r.stderr);
-    assert.match(r.stdout, /exit42\[[0-9]+\]: hello-from-app/);
-    const podDir = h.findPodDir(r.uuid);
-    assert.equal(fs.readFileSync(path.join(podDir, 'stage1/rootfs/rkt/status/exit42'), 'utf8').trim(), '42');
-    const st = await h.rkt(['status', r.uuid]);
-    assert.match(st.stdout, /app-exit42=42/);
-    const journal = await journalMessages(podDir, r.uuid, 'exit42');
-    assert.ok(journal.includes('hello-from-app'), journal.join('\n'));
-    assert.ok(journal.includes('to-stderr'), journal.join('\n'));
+    await singleAppExitBody(h, (images) => h.runPod(images), (r) => {
+      // the console copy of the journal line, as nspawn passes the pod's console through
+      assert.match(r.stdout, /exit42\[[0-9]+\]: hello-from-the-app/);
+    });
   } finally {
     await h.teardown();
   }
@@ -30,14 +22,7 @@ test('a single app exiting 42 makes rkt run exit 42, records the status and logs
 test('three apps exiting 0, 5, 6: rkt run exits 5 and each status is recorded', { skip }, async () => {
   const h = await makeNspawnHarness();
   try {
-    const a = await h.image('app-a', ['/bin/sh', '-c', 'exit 0']);
-    const b = await h.image('app-b', ['/bin/sh', '-c', 'sleep 0.3; exit 5']);
-    const c = await h.image('app-c', ['/bin/sh', '-c', 'exit 6']);
-    const r = await h.runPod([a, b, c]);
-    assert.equal(r.exitCode, 5, r.stderr);
-    const podDir = h.findPodDir(r.uuid);
-    const status = (app: string): string => fs.readFileSync(path.join(podDir, 'stage1/rootfs/rkt/status', app), 'utf8').trim();
-    assert.deepEqual([status('app-a'), status('app-b'), status('app-c')], ['0', '5', '6']);
+    await firstFailingAppBody(h);
   } finally {
     await h.teardown();
   }
