@@ -29,21 +29,7 @@ async function startVsRaw(h: PodHarness, progress: (l: string) => void): Promise
   const uuid = fs.readFileSync(uuidFile, 'utf8').trim();
   const tree = path.join(h.dirs.dir, 'pods', 'run', uuid, 'stage1', 'rootfs');
   progress('timing raw systemd-nspawn --boot of the same tree');
-  // The app statuses of the last run must go, or the pod's reaper would see every app done and end
-  // the boot before the app ran.
-  const statusDir = path.join(tree, 'rkt', 'status');
-  const clearStatus = async (): Promise<void> => {
-    for (const f of fs.existsSync(statusDir) ? fs.readdirSync(statusDir) : []) fs.rmSync(path.join(statusDir, f), { force: true });
-  };
-  const base = await timeCommand('systemd-nspawn', ['--boot', '--register=no', '--keep-unit', '--quiet', `--machine=bench-${uuid.slice(0, 8)}`, '-D', tree], {
-    runs,
-    warmup: 1,
-    before: clearStatus,
-    after: async () => {
-      // a baseline that did not run the app is not a baseline
-      if (!fs.existsSync(path.join(statusDir, 'bench-true'))) throw new Error('raw systemd-nspawn boot did not run the app');
-    },
-  });
+  const base = await timeCommand('systemd-nspawn', ['--boot', '--register=no', '--keep-unit', '--quiet', `--machine=bench-${uuid.slice(0, 8)}`, '-D', tree], { runs, warmup: 1 });
   return makeResult({
     name: 'nspawn-start-vs-raw-nspawn',
     unit: 's',
@@ -51,7 +37,7 @@ async function startVsRaw(h: PodHarness, progress: (l: string) => void): Promise
     baselineName: 'systemd-nspawn --boot (same tree)',
     baseline: base,
     command: 'rkt run --stage1-image=nspawn --net=none <busybox /bin/true ACI>',
-    notes: 'Image already in the store; each run creates, prepares (overlay), boots and exits a new pod. The baseline boots the same rendered stage1 tree (same units) with systemd-nspawn directly.',
+    notes: 'Image already in the store; each run creates, prepares (overlay), boots and exits a new pod. The baseline is plain `systemd-nspawn --boot --register=no --keep-unit -D <tree>` on the last pod\'s rendered stage1 tree (same systemd, same units). Without the stage1\'s runtime setup (bind mounts, cgroup, env) the app unit does not complete there, so the baseline is nspawn booting the pod\'s systemd to shutdown, a lower bound rather than the same work.',
   });
 }
 
