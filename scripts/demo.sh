@@ -31,7 +31,14 @@ rkt() {
 # Is <cmd> a top-level rkt command (listed under "Commands:" in the help)?
 has_cmd() { "${rkt_bin[@]}" --help 2>/dev/null | awk -v c="$1" '/^Commands:/ { on = 1; next } on && $1 == c { f = 1 } END { exit !f }'; }
 
-# Fresh demo state on every run, so the output always shows the whole story.
+# Fresh demo state on every run, so the output always shows the whole story. The previous run's pods
+# go through rkt gc first (their overlays, networks and cgroups live outside the directory), then any
+# mount still under it is lazily detached so the removal cannot fail on a busy mount.
+if [ -d "$demo/data" ]; then
+  rkt gc --grace-period=0s --expire-prepared=0s >/dev/null 2>&1 || true
+  awk -v d="$demo" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+fi
 rm -rf --one-file-system "$demo"
 mkdir -p "$demo"/{data,etc,lib,user,aci/rootfs/bin}
 chmod 0700 "$demo"
