@@ -3,8 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makePodHarness } from '../harness/pod.js';
-import type { NspawnHarness } from './nspawn-helpers.js';
+import { makeStage1Harness, type NspawnHarness } from './nspawn-helpers.js';
 
 export { journalMessages } from './nspawn-helpers.js';
 
@@ -21,54 +20,11 @@ export function skipReason(): string | false {
   return false;
 }
 
-/** A pod harness whose pods run in the kvm stage1 (the nspawn harness's interface, plus global flags for run). */
-export interface KvmHarness extends NspawnHarness {
-  runPod(args: readonly string[], opts?: { timeoutMs?: number; globals?: string[] }): ReturnType<NspawnHarness['runPod']>;
-}
+/** A pod harness whose pods run in the kvm stage1 (the nspawn harness, with the kvm image and longer limits). */
+export type KvmHarness = NspawnHarness;
 
-let seq = 0;
-
-export async function makeKvmHarness(): Promise<KvmHarness> {
-  const h = await makePodHarness('rkt-kvm-');
-  const stage1 = `--stage1-path=${kvmStage1Aci()}`;
-  const uuidFile = (): string => path.join(h.dirs.root, `uuid-${++seq}`);
-  const readUuid = (f: string): string => fs.readFileSync(f, 'utf8').trim();
-  const running: { uuid: string; done: Promise<unknown> }[] = [];
-  const self: KvmHarness = Object.assign(Object.create(null) as object, h, {
-    async runPod(args: readonly string[], opts: { timeoutMs?: number; globals?: string[] } = {}) {
-      const f = uuidFile();
-      const r = await h.rkt([...(opts.globals ?? []), 'run', stage1, `--uuid-file-save=${f}`, ...args], { timeoutMs: opts.timeoutMs ?? 180_000 });
-      return { ...r, uuid: fs.existsSync(f) ? readUuid(f) : '' };
-    },
-    async startPod(args: readonly string[]) {
-      const f = uuidFile();
-      const child = h.spawn(['run', stage1, `--uuid-file-save=${f}`, ...args]);
-      const done = child.then((r) => ({ exitCode: r.exitCode ?? 254, stdout: String(r.stdout) }));
-      for (let i = 0; i < 600 && !fs.existsSync(f); i++) await new Promise((r) => setTimeout(r, 100));
-      if (!fs.existsSync(f)) throw new Error('pod did not get a uuid');
-      const uuid = readUuid(f);
-      running.push({ uuid, done });
-      const ready = await h.rkt(['status', '--wait-ready=120s', uuid]);
-      if (ready.exitCode !== 0) throw new Error(`pod ${uuid} not ready: ${ready.stderr}`);
-      return { uuid, done };
-    },
-    findPodDir(uuid: string) {
-      for (const state of ['run', 'exited-garbage', 'garbage', 'prepared']) {
-        const d = h.podDir(state, uuid);
-        if (fs.existsSync(d)) return d;
-      }
-      return h.podDir('run', uuid);
-    },
-    async teardown() {
-      for (const p of running) {
-        await h.rkt(['stop', '--force', p.uuid]);
-        await Promise.race([p.done, new Promise((r) => setTimeout(r, 10_000))]);
-      }
-      await h.rkt(['gc', '--grace-period=0s']);
-      await h.cleanup();
-    },
-  });
-  return self;
+export function makeKvmHarness(): Promise<KvmHarness> {
+  return makeStage1Harness({ prefix: 'rkt-kvm-', aci: kvmStage1Aci(), runTimeoutMs: 180_000, readyTimeout: '120s' });
 }
 
 /** QEMU processes of a pod (their command line names the machine rkt-<uuid>). */

@@ -21,7 +21,7 @@ export function skipReason(): string | false {
 
 export interface NspawnHarness extends PodHarness {
   /** `rkt run --stage1-path=<nspawn aci> --uuid-file-save=... <args>`; resolves with the result and the uuid. */
-  runPod(args: readonly string[], opts?: { timeoutMs?: number }): Promise<{ exitCode: number; stdout: string; stderr: string; uuid: string }>;
+  runPod(args: readonly string[], opts?: { timeoutMs?: number; globals?: string[] }): Promise<{ exitCode: number; stdout: string; stderr: string; uuid: string }>;
   /** Starts a pod that keeps running; resolves once `rkt status --wait-ready` says it is ready. */
   startPod(args: readonly string[]): Promise<{ uuid: string; done: Promise<{ exitCode: number; stdout: string }> }>;
   /** The pod's dir in whichever state it is. */
@@ -35,17 +35,33 @@ export interface NspawnHarness extends PodHarness {
 
 let seq = 0;
 
+export interface Stage1HarnessOptions {
+  /** Temp dir prefix. */
+  prefix: string;
+  /** The stage1 ACI every pod runs with. */
+  aci: string;
+  /** Default limit for a whole `rkt run`. */
+  runTimeoutMs: number;
+  /** `rkt status --wait-ready=` limit for startPod. */
+  readyTimeout: string;
+}
+
 export async function makeNspawnHarness(): Promise<NspawnHarness> {
-  const h = await makePodHarness('rkt-nspawn-');
-  const stage1 = `--stage1-path=${nspawnStage1Aci()}`;
+  return makeStage1Harness({ prefix: 'rkt-nspawn-', aci: nspawnStage1Aci(), runTimeoutMs: 120_000, readyTimeout: '60s' });
+}
+
+/** The pod harness for one stage1; the kvm tests use it with the kvm stage1 image. */
+export async function makeStage1Harness(o: Stage1HarnessOptions): Promise<NspawnHarness> {
+  const h = await makePodHarness(o.prefix);
+  const stage1 = `--stage1-path=${o.aci}`;
   const uuidFile = (): string => path.join(h.dirs.root, `uuid-${++seq}`);
   const readUuid = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : '');
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   const running: { uuid: string; done: Promise<unknown> }[] = [];
   const self: NspawnHarness = Object.assign(Object.create(null) as object, h, {
-    async runPod(args: readonly string[], opts: { timeoutMs?: number } = {}) {
+    async runPod(args: readonly string[], opts: { timeoutMs?: number; globals?: string[] } = {}) {
       const f = uuidFile();
-      const r = await h.rkt(['run', stage1, `--uuid-file-save=${f}`, ...args], { timeoutMs: opts.timeoutMs ?? 120_000 });
+      const r = await h.rkt([...(opts.globals ?? []), 'run', stage1, `--uuid-file-save=${f}`, ...args], { timeoutMs: opts.timeoutMs ?? o.runTimeoutMs });
       return { ...r, uuid: fs.existsSync(f) ? readUuid(f) : '' };
     },
     async startPod(args: readonly string[]) {
@@ -57,7 +73,7 @@ export async function makeNspawnHarness(): Promise<NspawnHarness> {
       const uuid = readUuid(f);
       if (!UUID.test(uuid)) throw new Error('pod did not get a uuid');
       running.push({ uuid, done });
-      const ready = await h.rkt(['status', '--wait-ready=60s', uuid]);
+      const ready = await h.rkt(['status', `--wait-ready=${o.readyTimeout}`, uuid]);
       if (ready.exitCode !== 0) throw new Error(`pod ${uuid} not ready: ${ready.stderr}`);
       return { uuid, done };
     },
