@@ -3,6 +3,7 @@
 // alone (the stage1 tree may be unmounted).
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { unregisterMachine } from '../../common/machined.js';
 import { machineId } from '../../common/pod-layout.js';
 import { parseGcArgs } from '../../common/stage1-contract.js';
 import { destroyCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
@@ -27,6 +28,8 @@ async function gc(argv: string[]): Promise<number> {
   const link = path.join('/var/log/journal', machineId(args.uuid));
   const target = await fs.readlink(link).catch(() => undefined);
   if (target?.includes(`/${args.uuid}/stage1/rootfs/var/log/journal/`)) await fs.rm(link, { force: true });
+  // a supervisor killed before it unregistered leaves a `register`-mode machine behind in rkt's unit
+  if (await unregisterMachine(`rkt-${args.uuid}`) && args.debug) process.stderr.write('stage1 gc: unregistered the machine\n');
   return 0;
 }
 

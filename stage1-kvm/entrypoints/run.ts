@@ -24,6 +24,7 @@ import { writeMdsWarmup } from '../launch/mds-warmup.js';
 import {
   prepareGuestNics, resolvePortForwards, setupPodNetworks, teardownPodNetworks, type GuestNic, type PodNetworks,
 } from '../../common/networking/index.js';
+import { machineRegistration } from '../../common/machined.js';
 import { chooseAccel } from '../vm-config/accel.js';
 import { resolveKernel } from '../vm-config/kernel.js';
 import { vmResources } from '../vm-config/resources.js';
@@ -138,12 +139,15 @@ export async function prepareRun(argv: readonly string[], podDir: string): Promi
     volumes: volumes.filter((v) => v.kind === 'host' && v.source !== undefined).map((v) => openForQemu(v.source ?? '')),
   };
   const tscKhz = await hostTscKhz();
+  const registration = machineRegistration();
+  debugLog(args, registration === 'none' ? 'systemd-machined: not reachable, the VM is not registered'
+    : `systemd-machined: ${registration === 'create' ? 'CreateMachine (a scope of its own)' : 'RegisterMachine (in the unit rkt runs in)'} once QEMU is up`);
   // From here on a failure must undo the CNI setup: nothing else releases the netns, leases and rules.
   const nets = withNetwork ? await setupNetworks(podDir, podApps, args) : undefined;
   try {
     return await finishRun(args, podDir, podApps, appNames, {
       fds, podDir, uuid: args.uuid, apps: appNames, volumes, accel, resources, kernel, tscKhz, debug: args.debug,
-      interactive: args.interactive, cgroups, ...(args.privateUsers ? { privateUsers: args.privateUsers } : {}),
+      interactive: args.interactive, cgroups, registration, ...(args.privateUsers ? { privateUsers: args.privateUsers } : {}),
     }, nets);
   } catch (err) {
     if (nets !== undefined) await rollbackNetworks(podDir, args.debug);

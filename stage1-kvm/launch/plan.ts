@@ -11,6 +11,7 @@ import { kernelCmdline } from '../vm-config/cmdline.js';
 import type { VmResources } from '../vm-config/resources.js';
 import { validateVmSpec, type Share, type VmSpec } from '../vm-config/spec.js';
 import type { GuestVolume } from './guest-files.js';
+import type { MachineRegistration } from '../../common/machined.js';
 
 /** The 9p mount tag of the guest root (not "/dev/...": 6.x kernels strip that prefix). */
 export const ROOT_TAG = 'rktroot';
@@ -25,6 +26,12 @@ export interface LaunchFds {
   /** Per host volume, in the order of PlanInput.volumes' host volumes. */
   volumes: number[];
 }
+/**
+ * Where QEMU's private root is mounted, inside its own mount namespace only (kvm-qemu-root builds it: a
+ * tmpfs with a private /proc and the pod's journal), and what it chroots into once the VM is set up.
+ * One empty directory on the host serves every pod.
+ */
+export const QEMU_ROOT_DIR = '/run/rkt-kvm-root';
 /** Base of the uids QEMU runs as when the pod has no --private-users range (one uid per pod, from its uuid). */
 export const QEMU_UID_BASE = 0x60000000;
 
@@ -46,6 +53,8 @@ export interface PlanInput {
   /** The pod netns QEMU runs in, and the guest NICs on its taps (none: the VM has no network). */
   netnsPath?: string;
   nics?: readonly QemuNic[];
+  /** How kvm-supervise registers the VM with systemd-machined (none without it). */
+  registration?: MachineRegistration;
 }
 
 export interface LaunchPlan {
@@ -89,6 +98,7 @@ export function makePlan(i: PlanInput): LaunchPlan {
     interactive: i.interactive,
     qmpSocket: `/proc/self/fd/${i.fds.runDir}/qmp.sock`,
     agentSocket: `/proc/self/fd/${i.fds.runDir}/agent.sock`,
+    chroot: QEMU_ROOT_DIR,
   });
   const env: Record<string, string> = {
     RKT_KVM_CGROUPS: i.cgroups.join('\n'),
@@ -98,6 +108,8 @@ export function makePlan(i: PlanInput): LaunchPlan {
     RKT_KVM_DEBUG: i.debug ? '1' : '0',
     RKT_KVM_MACHINE: `rkt-${i.uuid}`,
     RKT_KVM_MACHINE_ID: i.uuid.replace(/-/g, ''),
+    RKT_KVM_REGISTER: i.registration ?? 'none',
+    RKT_KVM_QEMU_ROOT: QEMU_ROOT_DIR,
   };
   if (i.netnsPath !== undefined) env['RKT_KVM_NETNS'] = i.netnsPath;
   let qemuHostUid: number;

@@ -1,23 +1,10 @@
-// Facts about the host that shape the nspawn command line: is systemd-machined reachable, which cgroup
-// layout, is rkt itself running inside a systemd unit, where systemd-nspawn lives.
+// Facts about the host that shape the nspawn command line: is systemd-machined reachable and is rkt itself
+// running inside a systemd unit (common/machined.ts), which cgroup layout, where systemd-nspawn lives.
 import fs from 'node:fs';
 import path from 'node:path';
 import { RktError } from '../../common/errors.js';
 
-/**
- * machined is reachable when the host runs systemd as PID 1 with a system bus and machined is installed
- * (it is bus-activated). Checked without D-Bus client libraries, from the files each of those leaves.
- */
-export function machinedReachable(): boolean {
-  if (!fs.existsSync('/run/systemd/system')) return false;
-  if (!fs.existsSync('/run/dbus/system_bus_socket')) return false;
-  return ['/usr/lib/systemd/systemd-machined', '/lib/systemd/systemd-machined'].some((p) => fs.existsSync(p));
-}
-
-/** rkt started by systemd (a service or `systemd-run`): nspawn must stay in that unit (--keep-unit). */
-export function insideSystemdUnit(): boolean {
-  return process.env['INVOCATION_ID'] !== undefined && fs.existsSync('/run/systemd/system');
-}
+export { insideSystemdUnit, machinedReachable } from '../../common/machined.js';
 
 export type CgroupLayout = 'unified' | 'hybrid' | 'legacy';
 

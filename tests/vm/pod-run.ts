@@ -51,7 +51,8 @@ export async function podWork(prefix: string): Promise<PodWork> {
 /** The rkt argv (after `node`) for a pod running one app image. */
 export function rktRunArgs(w: PodWork, flavor: 'nspawn' | 'kvm', aci: string): string[] {
   return [rktBin, `--dir=${w.dataDir}`, '--insecure-options=image', 'run', `--stage1-image=${flavor}`,
-    `--uuid-file-save=${w.uuidFile}`, '--net=host', aci];
+    // a VM pod cannot share the host's network stack (the kvm stage1 refuses --net=host)
+    `--uuid-file-save=${w.uuidFile}`, flavor === 'kvm' ? '--net=none' : '--net=host', aci];
 }
 
 /** rkt with the pod's --dir, to completion. */
