@@ -6,10 +6,10 @@
 #   bash test-vm/run.sh dist/tests/vm/x.test.js ...   only these (paths relative to the repo)
 #
 # Environment:
-#   RKT_TEST_VM_TIMEOUT  seconds before the VM is killed and the run fails (default 900)
+#   RKT_TEST_VM_TIMEOUT  seconds before the VM is killed and the run fails (default 2400)
 #   RKT_TEST_VM_BOOT_TIMEOUT  seconds for the guest to reach its job runner (default 240)
-#   RKT_TEST_VM_KVM      1 = also run the kvm-stage1-inside-the-VM test (TCG in TCG: slow;
-#                        default 0, the test then skips and says why)
+#   RKT_TEST_VM_KVM      0 = skip the kvm-stage1-inside-the-VM test (TCG in TCG: 7-10 minutes
+#                        here; default 1, it runs)
 #   RKT_TEST_VM_ACCEL    kvm|tcg (default: kvm when /dev/kvm is usable and not PVM, else tcg)
 #   RKT_TEST_VM_MEM      guest memory in MiB (default 3072); RKT_TEST_VM_CPUS (default 2)
 #   RKT_TEST_VM_KERNEL   guest kernel image (default: kernel-config/build.sh's cached build)
@@ -25,7 +25,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 cache="${RKT_CACHE_DIR:-/var/cache/rkt-ts}"
-timeout_s="${RKT_TEST_VM_TIMEOUT:-900}"
+timeout_s="${RKT_TEST_VM_TIMEOUT:-2400}"
 boot_timeout_s="${RKT_TEST_VM_BOOT_TIMEOUT:-240}"
 mem="${RKT_TEST_VM_MEM:-3072}"
 cpus="${RKT_TEST_VM_CPUS:-2}"
@@ -113,7 +113,7 @@ fi
 {
   echo 'set -u'
   echo 'export RKT_TEST_VM=1 RKT_PROJECT=/project'
-  echo "export RKT_TEST_VM_KVM=${RKT_TEST_VM_KVM:-0} RKT_TEST_VM_ACCEL=$accel"
+  echo "export RKT_TEST_VM_KVM=${RKT_TEST_VM_KVM:-1} RKT_TEST_VM_ACCEL=$accel"
   echo 'echo "[vm] kernel $(uname -r), $(systemctl --version | head -n1), node $(node --version), $(nproc) cpus"'
   if [ -n "${RKT_TEST_VM_JOB:-}" ]; then
     printf '%s\n' "$RKT_TEST_VM_JOB"

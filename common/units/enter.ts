@@ -13,6 +13,17 @@ export interface EnterProfile {
   workingDirectory: string;
 }
 
+/** The recorded profile of the app to enter; a pod without that app (or without a record) is refused. */
+export function enterProfileFor(apps: Readonly<Record<string, EnterProfile>> | undefined, app: string): EnterProfile {
+  const profile = apps?.[app];
+  if (profile === undefined) {
+    throw new RktError('POD_INVALID', `cannot enter app "${app}": the pod has no such app`, {
+      hint: 'see the pod\'s apps with: rkt status <uuid>',
+    });
+  }
+  return profile;
+}
+
 /** The entered command with its program resolved inside the app's rootfs (as the app's PATH would). */
 export async function resolveEnterCommand(podDir: string, app: string, profile: EnterProfile, command: readonly string[]): Promise<string[]> {
   const [cmd, ...rest] = command;

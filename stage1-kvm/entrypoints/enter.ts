@@ -4,7 +4,7 @@
 import tty from 'node:tty';
 import { RktError } from '../../common/errors.js';
 import { parseEnterArgs } from '../../common/stage1-contract.js';
-import { resolveEnterCommand, transientEnterArgv } from '../../common/units/index.js';
+import { enterProfileFor, resolveEnterCommand, transientEnterArgv } from '../../common/units/index.js';
 import { runAgentSession } from '../guest-agent/client.js';
 import { readFlavorRecord } from '../launch/flavor-record.js';
 import { runEntrypoint } from './main.js';
@@ -13,12 +13,8 @@ async function enter(argv: string[]): Promise<number> {
   const args = parseEnterArgs(argv);
   const podDir = process.cwd();
   const rec = await readFlavorRecord(podDir);
-  const profile = rec?.apps[args.appName];
-  if (!rec || !profile) {
-    throw new RktError('POD_INVALID', `cannot enter app "${args.appName}": the pod has no such app`, {
-      hint: 'see the pod\'s apps with: rkt status <uuid>',
-    });
-  }
+  const profile = enterProfileFor(rec?.apps, args.appName);
+  if (!rec) throw new RktError('INTERNAL', 'unreachable: an app profile without a flavor record');
   const command = await resolveEnterCommand(podDir, args.appName, profile, args.command);
   const interactive = tty.isatty(0);
   return runAgentSession({

@@ -3,10 +3,9 @@
 // asks the pod's systemd for a transient unit with the app unit's sandbox properties (systemd-run --wait),
 // so nothing runs with the entering process's full privileges (rkt's CVE-2019-10144/10145/10147).
 import tty from 'node:tty';
-import { RktError } from '../../common/errors.js';
 import { execve } from '../../common/native.js';
 import { parseEnterArgs } from '../../common/stage1-contract.js';
-import { resolveEnterCommand, transientEnterArgv } from '../../common/units/index.js';
+import { enterProfileFor, resolveEnterCommand, transientEnterArgv } from '../../common/units/index.js';
 import { readFlavorInfo } from '../nspawn/flavor-info.js';
 import { findInPath } from '../nspawn/host.js';
 import { runEntrypoint } from './main.js';
@@ -15,17 +14,12 @@ async function enter(argv: string[]): Promise<number> {
   const args = parseEnterArgs(argv);
   const podDir = process.cwd();
   const info = await readFlavorInfo(podDir);
-  const profile = info?.apps[args.appName];
-  if (!info || !profile) {
-    throw new RktError('POD_INVALID', `cannot enter app "${args.appName}": the pod has no such app`, {
-      hint: 'see the pod\'s apps with: rkt status <uuid>',
-    });
-  }
+  const profile = enterProfileFor(info?.apps, args.appName);
   const command = await resolveEnterCommand(podDir, args.appName, profile, args.command);
   const interactive = tty.isatty(0);
   const nsenter = findInPath('nsenter');
   const nsArgs = ['--target', String(args.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd=/'];
-  if (info.privateUsers) nsArgs.push('--user');
+  if (info?.privateUsers) nsArgs.push('--user');
   const run = transientEnterArgv(args.appName, profile, command, interactive);
   return execve(nsenter, [nsenter, ...nsArgs, ...run], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...(process.env['TERM'] ? { TERM: process.env['TERM'] } : {}) });
 }
