@@ -71,6 +71,7 @@ test('invalid values name the field and the rule', () => {
     [{ name: 'os/linux/capabilities-remove-set', value: { set: ['CAP_X\nExecStart=/bin/sh'] } }, /must be a capability name/],
     [{ name: 'os/linux/no-new-privileges', value: 'true' }, /\[0\]\.value: must be a boolean, got string/],
     [{ name: 'os/linux/seccomp-retain-set', value: { set: ['read'], errno: 'eperm' } }, /value\.errno "eperm": must be an errno name/],
+    [{ name: 'os/linux/seccomp-retain-set', value: { set: ['read'], errno: 'EFOO' } }, /value\.errno "EFOO": must be a Linux errno name/],
     [{ name: 'os/linux/seccomp-retain-set', value: { set: ['read;'] } }, /value\.set\[0\] "read;": must be a syscall name/],
     [{ name: 'os/linux/oom-score-adj', value: 1001 }, /must be in the range -1000-1000, got 1001/],
     [{ name: 'os/linux/oom-score-adj', value: 1.5 }, /must be an integer, got 1.5/],
@@ -128,4 +129,7 @@ test('CLI constructors reject bad values as usage errors', () => {
   usage(() => oomScoreAdjIsolator(-1001), /range -1000-1000/);
   usage(() => capsRetainIsolator([]), /value\.set: must not be empty/);
   usage(() => seccompIsolator('remove', ['reboot'], 'nope'), /value\.errno "nope"/);
+  usage(() => seccompIsolator('remove', ['reboot'], 'ENOTREAL'), /value\.errno "ENOTREAL": must be a Linux errno name/);
+  // every real errno name passes, glibc's ENOTSUP alias included
+  for (const e of ['EPERM', 'ENOSYS', 'EACCES', 'ENOTSUP', 'EOPNOTSUPP', 'EHWPOISON']) seccompIsolator('retain', ['read'], e);
 });

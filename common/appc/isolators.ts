@@ -1,6 +1,7 @@
 // appc isolators: the known names, a typed and validated value for each, the per-app multiplicity and
 // conflict rules, and constructors for the CLI flags (--memory, --cpu, --caps-retain, --seccomp, ...).
 
+import { isLinuxErrnoName } from './isolators-errno.js';
 import { checkACIdentifier } from './names.js';
 import { tryParseQuantity } from './quantity.js';
 import {
@@ -131,6 +132,7 @@ function seccompSet(v: unknown, path: string): SeccompSet {
   const errno = errnoRaw === undefined ? '' : asString(errnoRaw, join(path, 'errno'));
   if (errno === '') return { set };
   if (!ERRNO.test(errno)) fail(join(path, 'errno'), 'must be an errno name such as EPERM', errno);
+  if (!isLinuxErrnoName(errno)) fail(join(path, 'errno'), 'must be a Linux errno name such as EPERM (see errno(3))', errno);
   return { set, errno };
 }
 

@@ -144,3 +144,15 @@ export function prefixToMask(prefix: number): string {
   const bits = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
   return [24, 16, 8, 0].map((s) => (bits >>> s) & 0xff).join('.');
 }
+
+/** DNS of several networks as one: lists merged in network order without duplicates, the first domain. */
+export function mergeCniDns(all: readonly CniDns[]): CniDns {
+  const out: CniDns = { nameservers: [], search: [], options: [] };
+  for (const d of all) {
+    for (const s of d.nameservers) if (!out.nameservers.includes(s)) out.nameservers.push(s);
+    for (const s of d.search) if (!out.search.includes(s)) out.search.push(s);
+    for (const s of d.options) if (!out.options.includes(s)) out.options.push(s);
+    if (out.domain === undefined && d.domain !== undefined) out.domain = d.domain;
+  }
+  return out;
+}

@@ -54,7 +54,10 @@ test('bad configs name the file and the problem', async () => {
     ['{"name": "x", "type": "bridge", "ipMasq": "yes"}', /"ipMasq" must be true or false/],
     ['{"name": "x", "type": "bridge", "cniVersion": 4}', /"cniVersion" must be a version string/],
     ['{"name": "x", "type": "bridge", "ipam": "host-local"}', /"ipam" must be an object/],
-    ['{"name": "x", "plugins": []}', /network config lists/],
+    ['{"name": "x", "plugins": []}', /"plugins" must be a non-empty list/],
+    ['{"name": "x", "plugins": [{"type": "bridge"}, "tuning"]}', /plugins\[1\] must be an object/],
+    ['{"name": "x", "plugins": [{"type": "bridge"}, {"mtu": 1400}]}', /plugins\[1\]: "type" is missing/],
+    ['{"name": "x", "type": "bridge", "plugins": [{"type": "bridge"}]}', /not a top-level "type"/],
   ];
   for (const [text, re] of cases) {
     await withNetD({ 'bad.conf': text }, async (dir) => {
@@ -79,4 +82,17 @@ test('parseNetConfText keeps unknown fields for the plugin', () => {
   const c = parseNetConfText('{"name":"m","type":"macvlan","master":"eth9","mode":"bridge"}', 'x.conf');
   assert.equal(c.json['master'], 'eth9');
   assert.equal(c.ipMasq, false);
+});
+
+test('a .conflist is a plugin chain: each plugin gets the list\'s name and cniVersion', async () => {
+  const list = { cniVersion: '1.0.0', name: 'chain', plugins: [{ type: 'bridge', bridge: 'b0', ipMasq: true, ipam: { type: 'host-local', subnet: '10.9.0.0/24' } }, { type: 'portmap', name: 'ignored' }] };
+  await withNetD({ '20-chain.conflist': JSON.stringify(list), '10-single.conf': '{"name":"single","type":"ptp"}' }, async (dir) => {
+    const nets = await loadNetworks(dir);
+    const c = nets.get('chain');
+    assert.ok(c);
+    assert.equal(c.type, 'bridge');
+    assert.equal(c.ipMasq, true);
+    assert.deepEqual(c.plugins.map((p) => [p['type'], p['name'], p['cniVersion']]), [['bridge', 'chain', '1.0.0'], ['portmap', 'chain', '1.0.0']]);
+    assert.deepEqual(nets.get('single')?.plugins, [nets.get('single')?.json]);
+  });
 });

@@ -3,6 +3,11 @@ export { parseNetList, formatNetList, isContained, validateCniArgs, NET_NAME_RE,
 export { loadNetworks, findNetwork, validateNetConf, parseNetConfText, netConfDir, DEFAULT_CNI_VERSION, type NetConf } from './config.js';
 export { DEFAULT_CNI_PLUGIN_DIRS } from './cni-exec.js';
 export type { CniDns, CniResult, CniRoute } from './cni-result.js';
+export { mergeCniDns } from './cni-result.js';
+export {
+  planPodEtc, readPodCniDns, readHostEtcFile, POD_RESOLV_CONF, POD_HOSTS, POD_HOSTS_FALLBACK,
+  type PodEtcPlan, type PodEtcInput, type PodEtcFile, type PodEtcBind,
+} from './pod-etc.js';
 export { setupPodNetworks, type SetupOptions, type PodNetworks } from './setup.js';
 export { teardownPodNetworks } from './teardown.js';
 export { readNetInfo, netnsFilePath, netStateDir, readNetnsFile, type NetInfo } from './state.js';

@@ -3,8 +3,9 @@
 import path from 'node:path';
 import { RktError, describeCause } from '../errors.js';
 import { findNetwork, loadNetworks, type NetConf } from './config.js';
-import { DEFAULT_CNI_PLUGIN_DIRS, findPlugin, runCniPlugin } from './cni-exec.js';
-import { firstIPv4, parseCniResult, prefixToMask, type CniDns, type CniResult } from './cni-result.js';
+import { addChain } from './cni-chain.js';
+import { DEFAULT_CNI_PLUGIN_DIRS, findPlugin } from './cni-exec.js';
+import { firstIPv4, mergeCniDns, parseCniResult, prefixToMask, type CniDns, type CniResult } from './cni-result.js';
 import { parseNetList, type NetSelection } from './net-list.js';
 import { createNetns, netnsPathOf, podNetnsName } from './netns.js';
 import { applyPortForwards, checkPortsAllowed, type PortForward } from './port-forward.js';
@@ -53,18 +54,10 @@ async function planNetworks(sel: Extract<NetSelection, { kind: 'cni' }>, localCo
     wanted.push({ conf, args: r.args });
   }
   if (wanted.length === 0) throw new RktError('NETWORK_CONFIG', '--net=all found no networks in net.d', { hint: 'add CNI configs to <local-config>/net.d or use --net=default' });
-  return Promise.all(wanted.map(async (w) => ({ ...w, pluginPath: await findPlugin(w.conf.type, pluginDirs, w.conf.name) })));
-}
-
-function mergeDns(results: readonly CniResult[]): CniDns {
-  const out: CniDns = { nameservers: [], search: [], options: [] };
-  for (const r of results) {
-    for (const s of r.dns.nameservers) if (!out.nameservers.includes(s)) out.nameservers.push(s);
-    for (const s of r.dns.search) if (!out.search.includes(s)) out.search.push(s);
-    for (const s of r.dns.options) if (!out.options.includes(s)) out.options.push(s);
-    if (out.domain === undefined && r.dns.domain !== undefined) out.domain = r.dns.domain;
-  }
-  return out;
+  return Promise.all(wanted.map(async (w) => ({
+    ...w,
+    chain: await Promise.all(w.conf.plugins.map(async (conf) => ({ pluginPath: await findPlugin(String(conf['type']), pluginDirs, w.conf.name), conf }))),
+  })));
 }
 
 function toNetInfo(podDir: string, a: NetAttachment, r: CniResult): NetInfo {
@@ -118,17 +111,19 @@ export async function setupPodNetworks(opts: SetupOptions): Promise<PodNetworks>
         netName: p.conf.name,
         ifName: `eth${index}`,
         args: p.args,
-        pluginPath: p.pluginPath,
+        pluginPath: p.chain[0]?.pluginPath ?? '',
         conf: p.conf.json,
         confSource: p.conf.source,
       };
+      if (p.chain.length > 1) a.chain = p.chain;
       await writeAttachment(opts.podDir, a);
-      const out = await runCniPlugin(p.pluginPath, {
-        command: 'ADD', pluginDirs, conf: a.conf, netName: a.netName, containerId: opts.uuid, netnsPath: nsPath, ifName: a.ifName, args: a.args,
+      const out = await addChain(p.chain, {
+        pluginDirs, netName: a.netName, containerId: opts.uuid, netnsPath: nsPath, ifName: a.ifName, args: a.args,
+      }, async (soFar) => {
+        a.result = soFar;
+        await writeAttachment(opts.podDir, a);
       });
       const result = parseCniResult(out, a.netName);
-      a.result = JSON.parse(out) as unknown;
-      await writeAttachment(opts.podDir, a);
       results.push(result);
       infos.push(toNetInfo(opts.podDir, a, result));
     }
@@ -139,7 +134,7 @@ export async function setupPodNetworks(opts: SetupOptions): Promise<PodNetworks>
       await applyPortForwards(opts.uuid, target.ip, ports);
     }
     await writeNetInfo(opts.podDir, infos);
-    return { netnsPath: nsPath, netInfo: infos, cniDns: mergeDns(results) };
+    return { netnsPath: nsPath, netInfo: infos, cniDns: mergeCniDns(results.map((r) => r.dns)) };
   } catch (err) {
     try {
       await teardownPodNetworks(opts.podDir);

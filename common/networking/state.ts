@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { RktError, errnoCode, describeCause } from '../errors.js';
 import { netInfoPath } from '../pod-layout.js';
+import type { ChainPlugin } from './cni-chain.js';
 import type { CniRoute } from './cni-result.js';
 
 /** `<podDir>/netns`: the pod's network namespace path + newline (as rkt). */
@@ -23,11 +24,13 @@ export interface NetAttachment {
   ifName: string;
   args: string;
   pluginPath: string;
-  /** Exactly the config given to the plugin on ADD. */
+  /** The network's config as loaded (a single plugin's config, or the config list). */
   conf: Record<string, unknown>;
+  /** The plugins in ADD order with what each got on stdin; absent in records of single-plugin networks. */
+  chain?: ChainPlugin[];
   /** Where the config came from (file path or "built-in"). */
   confSource: string;
-  /** The raw ADD result, once ADD succeeded (passed back as prevResult on DEL). */
+  /** The raw ADD result so far (after each plugin of the chain), passed back as prevResult on DEL. */
   result?: unknown;
 }
 
@@ -93,6 +96,10 @@ function parseAttachment(text: string, file: string): NetAttachment {
       typeof o.conf !== 'object' || o.conf === null || typeof o.confSource !== 'string') {
     throw new RktError('NETWORK', `cannot read network state ${file}: missing or mistyped fields`);
   }
+  if (o.chain !== undefined && (!Array.isArray(o.chain) || !o.chain.every((c: Partial<ChainPlugin> | null) =>
+    c !== null && typeof c === 'object' && typeof c.pluginPath === 'string' && typeof c.conf === 'object' && c.conf !== null))) {
+    throw new RktError('NETWORK', `cannot read network state ${file}: "chain" must list {pluginPath, conf}`);
+  }
   return o as NetAttachment;
 }
 
@@ -150,4 +157,9 @@ export async function readNetInfo(podDir: string): Promise<NetInfo[]> {
 export async function removeNetState(podDir: string): Promise<void> {
   await rm(netStateDir(podDir), { recursive: true, force: true });
   await rm(netnsFilePath(podDir), { force: true });
+}
+
+/** The plugins to DEL for an attachment (records without a chain are a single plugin). */
+export function attachmentChain(a: NetAttachment): ChainPlugin[] {
+  return a.chain ?? [{ pluginPath: a.pluginPath, conf: a.conf }];
 }

@@ -1,24 +1,13 @@
 // Undoes setupPodNetworks from the pod dir alone: port forwards, CNI DEL per network (reverse order),
 // then the netns. Idempotent; works after a crashed stage1 or a killed QEMU.
 import { RktError, describeCause } from '../errors.js';
-import { DEFAULT_CNI_PLUGIN_DIRS, runCniPlugin } from './cni-exec.js';
+import { delChain } from './cni-chain.js';
+import { DEFAULT_CNI_PLUGIN_DIRS } from './cni-exec.js';
 import { sweepIpMasq } from './ipmasq-sweep.js';
 import { deleteNetns, netnsExists } from './netns.js';
 import { removePortForwards } from './port-forward.js';
 import { clearPortsRecord, portsWereApplied, readPodRecord } from './records.js';
-import { readAttachments, readNetnsFile, removeAttachment, removeNetState, type NetAttachment } from './state.js';
-
-function versionAtLeast(v: unknown, major: number, minor: number): boolean {
-  if (typeof v !== 'string') return false;
-  const [a, b] = v.split('.').map(Number);
-  return a !== undefined && b !== undefined && (a > major || (a === major && b >= minor));
-}
-
-/** The config DEL gets: the ADD config plus, from CNI 0.4.0 on, the ADD result as prevResult. */
-function delConf(a: NetAttachment): Record<string, unknown> {
-  if (a.result !== undefined && versionAtLeast(a.conf['cniVersion'], 0, 4)) return { ...a.conf, prevResult: a.result };
-  return a.conf;
-}
+import { attachmentChain, readAttachments, readNetnsFile, removeAttachment, removeNetState } from './state.js';
 
 /**
  * Removes everything the pod's networking created. Call it from the stage1 gc entrypoint (and after
@@ -44,10 +33,8 @@ export async function teardownPodNetworks(podDir: string): Promise<void> {
   // Without the netns (a reboot, or someone deleted it) plugins cannot find their masquerade rules.
   const netnsGone = nsPath === undefined || !(await netnsExists(nsPath));
   for (const a of attachments.reverse()) {
-    const call = {
-      command: 'DEL' as const,
+    const base = {
       pluginDirs: rec?.pluginDirs ?? DEFAULT_CNI_PLUGIN_DIRS,
-      conf: delConf(a),
       netName: a.netName,
       containerId: rec?.uuid ?? '',
       netnsPath: nsPath ?? '',
@@ -55,14 +42,8 @@ export async function teardownPodNetworks(podDir: string): Promise<void> {
       args: a.args,
     };
     try {
-      try {
-        await runCniPlugin(a.pluginPath, call);
-      } catch (err) {
-        // DEL needs no arguments (plugins find the attachment by container id and ifname); arguments
-        // a plugin rejects must not make the network impossible to remove.
-        if (a.args === '') throw err;
-        await runCniPlugin(a.pluginPath, { ...call, args: '' });
-      }
+      // Every plugin of the chain, in reverse, with the last ADD result (retrying without CNI_ARGS).
+      await delChain(attachmentChain(a), base, a.result);
       await removeAttachment(podDir, a);
     } catch (err) {
       // An ADD that never returned a result failed on its own input (plugins validate before they

@@ -41,6 +41,8 @@ export interface AppUnitSpec {
   memoryMax?: number;
   /** Percent of one CPU, for CPUQuota=. */
   cpuQuotaPercent?: number;
+  /** os/linux/cpu-shares: the cgroup v1 cpu.shares value (2..262144). */
+  cpuShares?: number;
   oomScoreAdjust?: number;
 }
 
@@ -172,6 +174,8 @@ export async function buildAppUnitSpec(o: AppSpecOptions): Promise<AppUnitSpec> 
   if (mem !== undefined) spec.memoryMax = parseResourceQuantity(mem).value;
   const cpu = findIsolator(isolators, 'resource/cpu')?.limit;
   if (cpu !== undefined) spec.cpuQuotaPercent = Math.max(1, Math.ceil(parseResourceQuantity(cpu).milli / 10));
+  const shares = findIsolator(isolators, 'os/linux/cpu-shares');
+  if (shares !== undefined) spec.cpuShares = shares;
   const oom = findIsolator(isolators, 'os/linux/oom-score-adj');
   if (oom !== undefined) spec.oomScoreAdjust = oom;
   return spec;

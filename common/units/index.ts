@@ -1,7 +1,7 @@
 // Public API of the unit generator shared by the stage1s: from pod + image manifests to the systemd units,
 // env files and reaper that run a pod's apps under the pod's systemd. See README.md.
 export { buildAppUnitSpec, podVolumes, resolveExecInRoot, DEFAULT_PATH, type AppBind, type AppSpecOptions, type AppUnitSpec } from './app-spec.js';
-export { appEnvInPod, appRootInPod, appSandboxProperties, appServiceUnit, appSliceUnit } from './app-unit.js';
+export { appEnvInPod, appRootInPod, appSandboxProperties, appServiceUnit, appSliceUnit, cpuSharesToWeight } from './app-unit.js';
 export { appCapabilities, capabilityMask, CAPABILITY_NUMBERS, DEFAULT_APP_CAPABILITIES } from './capabilities.js';
 export { appSeccompFilter, DEFAULT_SECCOMP_DENY, type SeccompFilter } from './seccomp.js';
 export { podUnitFiles, writePodFiles, READY_UNIT, REAPER_SCRIPT, UNIT_DIR, type PodFile } from './pod-units.js';
@@ -12,4 +12,4 @@ export {
 export { ensureStage1Accounts, resolveAppIdentity, type AppIdentity } from './users.js';
 export { readFileInRoot, resolveInRoot } from './in-root.js';
 export { metadataHostAddress, metadataUrl } from './metadata-url.js';
-export { resolveEnterCommand, transientEnterArgv, type EnterProfile } from './enter.js';
+export { enterProfileFor, resolveEnterCommand, transientEnterArgv, type EnterProfile } from './enter.js';

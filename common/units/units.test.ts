@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PodManifest } from '../appc/index.js';
 import {
-  appCapabilities, appSandboxProperties, appSeccompFilter, buildAppUnitSpec, capabilityMask, DEFAULT_APP_CAPABILITIES,
-  execLine, parseEnvFile, podUnitFiles, quoteWord, renderEnvFile, renderUnit, resolveAppIdentity,
+  appCapabilities, appSandboxProperties, appSeccompFilter, appServiceUnit, appSliceUnit, buildAppUnitSpec, capabilityMask, cpuSharesToWeight,
+  DEFAULT_APP_CAPABILITIES, DEFAULT_SECCOMP_DENY, execLine, parseEnvFile, podUnitFiles, quoteWord, renderEnvFile, renderUnit,
+  resolveAppIdentity, type AppUnitSpec,
 } from './index.js';
 
 test('words are quoted for systemd, $ and % never expand', () => {
@@ -46,6 +47,60 @@ test('seccomp: default deny list with EPERM, retain/remove sets, @appc.io/all, d
   const keep = appSeccompFilter('a', [{ name: 'os/linux/seccomp-retain-set', value: { set: ['@rkt/default-whitelist', 'read'], errno: 'ENOSYS' } }], false);
   assert.deepEqual(keep, { allowList: true, syscalls: ['@system-service', 'read'], errno: 'ENOSYS' });
 });
+
+test('seccomp: appc wildcards and named sets at their edges', () => {
+  const retain = (set: string[], errno?: string): ReturnType<typeof appSeccompFilter> =>
+    appSeccompFilter('a', [{ name: 'os/linux/seccomp-retain-set', value: errno === undefined ? { set } : { set, errno } }], false);
+  const remove = (set: string[], errno?: string): ReturnType<typeof appSeccompFilter> =>
+    appSeccompFilter('a', [{ name: 'os/linux/seccomp-remove-set', value: errno === undefined ? { set } : { set, errno } }], false);
+  // retaining nothing is deny-all (systemd's minimal @default only), never "no filter"
+  assert.deepEqual(retain(['@appc.io/empty']), { allowList: true, syscalls: ['@default'] });
+  assert.deepEqual(retain(['@appc.io/empty'], 'EACCES'), { allowList: true, syscalls: ['@default'], errno: 'EACCES' });
+  // the empty set adds nothing to a union; "all" wins over anything beside it
+  assert.deepEqual(retain(['@appc.io/empty', 'write']), { allowList: true, syscalls: ['write'] });
+  assert.equal(retain(['read', '@appc.io/all']), undefined);
+  // removing everything is deny-all; removing nothing keeps the default filter (as rkt read it)
+  assert.deepEqual(remove(['@appc.io/all'], 'EPERM'), { allowList: true, syscalls: ['@default'], errno: 'EPERM' });
+  const none = remove(['@appc.io/empty']);
+  assert.equal(none?.allowList, false);
+  assert.deepEqual(none?.syscalls, [...DEFAULT_SECCOMP_DENY]);
+  assert.equal(none?.errno, 'EPERM');
+  assert.equal(remove(['@appc.io/empty'], 'ENOSYS')?.errno, 'ENOSYS');
+  // named sets: rkt's and docker's defaults, systemd groups in rkt's and systemd's spelling
+  assert.deepEqual(remove(['@rkt/default-blacklist'])?.syscalls, [...DEFAULT_SECCOMP_DENY]);
+  assert.deepEqual(retain(['@docker/default-whitelist'])?.syscalls, ['@system-service']);
+  assert.deepEqual(retain(['@systemd/default-whitelist', '@systemd/network-io', '@io-event'])?.syscalls, ['@default', '@network-io', '@io-event']);
+  assert.equal(remove(['socket'])?.errno, undefined, 'no errno: the kernel kills the caller with SIGSYS');
+  assert.throws(() => retain(['@rkt/everything']), /invalid seccomp syscall "@rkt\/everything"/);
+  assert.throws(() => retain(['@systemd/nonsense']), /invalid seccomp syscall/);
+  assert.throws(() => retain(['read'], 'EWHATEVER'), /invalid seccomp errno "EWHATEVER"/);
+  // both the filter and the unit: an allow-list never renders as an empty (resetting) SystemCallFilter=
+  const props = appSandboxProperties({ ...baseSpec(), seccomp: { allowList: true, syscalls: ['@default'], errno: 'EPERM' } });
+  assert.deepEqual(props.filter(([k]) => k.startsWith('SystemCall')), [
+    ['SystemCallArchitectures', 'native'], ['SystemCallFilter', '@default'], ['SystemCallErrorNumber', 'EPERM'],
+  ]);
+  // Type=exec would need write(2) after the filter is in: a deny-all app starts as Type=simple
+  assert.match(appServiceUnit({ ...baseSpec(), seccomp: { allowList: true, syscalls: ['@default'] } }, 'r.service'), /^Type=simple$/m);
+  assert.match(appServiceUnit({ ...baseSpec(), seccomp: { allowList: true, syscalls: ['read'] } }, 'r.service'), /^Type=exec$/m);
+});
+
+test('cpu-shares: CPUShares= for cgroup v1 and CPUWeight= (systemd\'s scaling) for v2 on the app\'s slice', () => {
+  assert.equal(cpuSharesToWeight(1024), 100);
+  assert.equal(cpuSharesToWeight(12345), 1205);
+  assert.equal(cpuSharesToWeight(2), 1);
+  assert.equal(cpuSharesToWeight(262144), 10000);
+  const slice = appSliceUnit({ ...baseSpec(), cpuShares: 512 }) ?? '';
+  assert.match(slice, /^CPUShares=512$/m);
+  assert.match(slice, /^CPUWeight=50$/m);
+  assert.equal(appSliceUnit(baseSpec()), undefined);
+});
+
+function baseSpec(): AppUnitSpec {
+  return {
+    name: 'a', exec: ['/bin/true'], identity: { uid: 0, gid: 0, supplementaryGids: [] }, workingDirectory: '/', env: [],
+    readOnlyRootfs: false, noNewPrivileges: true, restrictPaths: true, binds: [], interactive: false, preStart: [], postStop: [],
+  };
+}
 
 async function imageRoot(): Promise<string> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'units-test-'));

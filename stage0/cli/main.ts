@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { RktError } from '../../common/errors.js';
 import { normalizeGlobalOptions, type RawGlobalFlags } from './global-options.js';
 import { makeOutput } from './output.js';
+import { ensureSuperuser } from './superuser.js';
 import type { ActionBinder } from './registry.js';
 import { entriesFor } from './commands/index.js';
 
@@ -40,6 +41,8 @@ export async function main(argv: readonly string[], result: MainResult): Promise
     const raw = program.opts<RawGlobalFlags>();
     const globals = normalizeGlobalOptions(raw);
     result.debug = globals.debug;
+    // after parsing, as rkt did: a usage error is reported as such, whoever runs it
+    ensureSuperuser(commandName);
     const ctx = { globals, output: makeOutput(commandName, globals.debug), command: commandName };
     result.exitCode = await handler(ctx, ...args);
   };

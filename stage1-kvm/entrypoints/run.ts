@@ -17,6 +17,7 @@ import { createCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, writeFlavorRecord } from '../launch/flavor-record.js';
 import { writeGuestFiles } from '../launch/guest-files.js';
 import { shiftTree } from '../launch/ownership.js';
+import { sealStage1Dir } from '../launch/seal-stage1.js';
 import { makePlan, qemuUidFor, type LaunchFds, type PlanInput } from '../launch/plan.js';
 import { readPod, withEffectiveApps, type PodApps } from '../launch/pod.js';
 import { writeGuestNetwork } from '../launch/guest-net.js';
@@ -194,6 +195,7 @@ async function finishRun(
     debugLog(args, `private users ${args.privateUsers.shift}:${args.privateUsers.count}: ${n} entries shifted`);
   }
 
+  await sealStage1Dir(stage1RootfsPath(podDir));
   await fs.chown(runDir, plan.qemuHostUid, plan.qemuHostUid);
   await createCgroups(cgroups);
   await writeFlavorRecord(podDir, {

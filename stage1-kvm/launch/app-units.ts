@@ -7,35 +7,25 @@ import { parseImageManifest } from '../../common/appc/index.js';
 import { appImageManifestPath, appRootfsPath, stage1RootfsPath } from '../../common/pod-layout.js';
 import type { RunArgs } from '../../common/stage1-contract.js';
 import {
-  buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, quoteWord, renderUnit, UNIT_DIR, writePodFiles, type AppUnitSpec,
+  buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, quoteWord, readFileInRoot, renderUnit, UNIT_DIR, writePodFiles, type AppUnitSpec,
 } from '../../common/units/index.js';
-import { guestVolumePath } from './guest-files.js';
+import { guestVolumePath, writeGuestEtc } from './guest-files.js';
 import type { PodApps } from './pod.js';
-
-/** /etc files stage0 may have written into the stage1 tree, bound read-only into every app. */
-async function etcBinds(podDir: string, args: RunArgs): Promise<{ target: string; source: string }[]> {
-  const out: { target: string; source: string }[] = [];
-  const root = stage1RootfsPath(podDir);
-  const has = async (rel: string): Promise<boolean> => fs.access(`${root}/${rel}`).then(() => true, () => false);
-  if (args.dnsConfMode?.resolv === 'stage0' && (await has('etc/rkt-resolv.conf'))) {
-    out.push({ target: '/etc/resolv.conf', source: '/etc/rkt-resolv.conf' });
-  }
-  if (args.dnsConfMode?.hosts === 'stage0' && (await has('etc/rkt-hosts'))) {
-    out.push({ target: '/etc/hosts', source: '/etc/rkt-hosts' });
-  }
-  return out;
-}
 
 /** `metadataUrl`: AC_METADATA_URL for every app (and its event handlers) when the pod is registered. */
 export async function appUnitSpecs(podDir: string, p: PodApps, args: RunArgs, metadataUrl?: string): Promise<AppUnitSpec[]> {
-  const binds = await etcBinds(podDir, args);
+  // resolv.conf/hosts/hostname as nspawn pods get them (guest-files.ts); images with their own hosts keep it.
+  const etc = await writeGuestEtc(podDir, { mode: args.dnsConfMode, hostname: args.hostname ?? `rkt-${args.uuid}` });
   const specs: AppUnitSpec[] = [];
   for (const ra of p.pod.apps) {
     const image = parseImageManifest(await fs.readFile(appImageManifestPath(podDir, ra.name), 'utf8'));
+    const appRootfs = appRootfsPath(podDir, ra.name);
+    const etcBinds = [...etc.binds];
+    if (etc.hostsFallback !== undefined && (await readFileInRoot(appRootfs, '/etc/hosts')) === undefined) etcBinds.push(etc.hostsFallback);
     specs.push(await buildAppUnitSpec({
-      pod: p.pod, app: ra, image, appRootfs: appRootfsPath(podDir, ra.name), diskShift: 0,
+      pod: p.pod, app: ra, image, appRootfs, diskShift: 0,
       disableCapabilities: args.disableCapabilities, disablePaths: args.disablePaths, disableSeccomp: args.disableSeccomp,
-      interactive: args.interactive, etcBinds: binds, volumePath: guestVolumePath,
+      interactive: args.interactive, etcBinds, volumePath: guestVolumePath,
       ...(metadataUrl !== undefined ? { metadataUrl } : {}),
     }));
   }

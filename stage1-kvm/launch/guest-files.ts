@@ -1,8 +1,11 @@
 // Files the kvm stage1 writes into the pod's stage1 tree before boot: identity (machine-id, hostname),
-// the volume shares in /etc/fstab, and the guest agent's unit. The app units come from common/units.
+// the volume shares in /etc/fstab, the apps' resolv.conf/hosts, and the guest agent's unit. The app units
+// come from common/units.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { stage1RootfsPath } from '../../common/pod-layout.js';
+import { planPodEtc, readHostEtcFile, readPodCniDns, type PodEtcBind } from '../../common/networking/index.js';
+import { stage0HostsPath, stage0ResolvConfPath, stage1RootfsPath } from '../../common/pod-layout.js';
+import type { DnsConfMode } from '../../common/stage1-contract.js';
 
 export interface GuestVolume {
   name: string;
@@ -44,4 +47,26 @@ export async function writeGuestFiles(
   await fs.mkdir(path.join(root, 'var/log/journal', o.machineId), { recursive: true, mode: 0o2755 });
   await fs.mkdir(path.join(root, 'rkt/status'), { recursive: true });
   await fs.mkdir(path.join(root, 'rkt/env'), { recursive: true });
+}
+
+/**
+ * The apps' /etc/resolv.conf, /etc/hosts and /etc/hostname, decided as for nspawn pods (common/networking's
+ * planPodEtc): CNI DNS by default, --dns/--hosts-entry files from stage0, or the host's files. Writes what
+ * the plan needs into the guest's tree and returns the binds (the fallback hosts file only for apps
+ * whose image has no /etc/hosts).
+ */
+export async function writeGuestEtc(
+  podDir: string, o: { mode: DnsConfMode | undefined; hostname: string },
+): Promise<{ binds: PodEtcBind[]; hostsFallback?: PodEtcBind }> {
+  const root = stage1RootfsPath(podDir);
+  const mode = o.mode ?? { resolv: 'default', hosts: 'default' };
+  const exists = async (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
+  const plan = planPodEtc({
+    mode, hostname: o.hostname, hostNetwork: false, cniDns: await readPodCniDns(podDir),
+    stage0Resolv: await exists(stage0ResolvConfPath(podDir)), stage0Hosts: await exists(stage0HostsPath(podDir)),
+    hostResolvConf: mode.resolv === 'host' ? await readHostEtcFile('/etc/resolv.conf') : undefined,
+    hostHosts: mode.hosts === 'host' ? await readHostEtcFile('/etc/hosts') : undefined,
+  });
+  for (const f of plan.files) await writeFileIn(root, f.path.replace(/^\/+/, ''), f.content);
+  return plan.hostsFallback === undefined ? { binds: plan.binds } : { binds: plan.binds, hostsFallback: plan.hostsFallback };
 }

@@ -27,9 +27,9 @@ export interface LaunchFds {
   volumes: number[];
 }
 /**
- * Where QEMU's private root is mounted, inside its own mount namespace only (kvm-qemu-root builds it: a
- * tmpfs with a private /proc and the pod's journal), and what it chroots into once the VM is set up.
- * One empty directory on the host serves every pod.
+ * Where QEMU's private root is mounted, inside its own mount namespace only, and what QEMU is started
+ * chrooted in (kvm-qemu-root builds it: /usr read-only, a private /proc, a few device nodes, the pod's
+ * journal). One empty directory on the host serves every pod.
  */
 export const QEMU_ROOT_DIR = '/run/rkt-kvm-root';
 /** Base of the uids QEMU runs as when the pod has no --private-users range (one uid per pod, from its uuid). */
@@ -98,7 +98,6 @@ export function makePlan(i: PlanInput): LaunchPlan {
     interactive: i.interactive,
     qmpSocket: `/proc/self/fd/${i.fds.runDir}/qmp.sock`,
     agentSocket: `/proc/self/fd/${i.fds.runDir}/agent.sock`,
-    chroot: QEMU_ROOT_DIR,
   });
   const env: Record<string, string> = {
     RKT_KVM_CGROUPS: i.cgroups.join('\n'),
@@ -110,6 +109,7 @@ export function makePlan(i: PlanInput): LaunchPlan {
     RKT_KVM_MACHINE_ID: i.uuid.replace(/-/g, ''),
     RKT_KVM_REGISTER: i.registration ?? 'none',
     RKT_KVM_QEMU_ROOT: QEMU_ROOT_DIR,
+    RKT_KVM_DEVICES: i.accel.accel === 'kvm' ? '/dev/kvm' : '',
   };
   if (i.netnsPath !== undefined) env['RKT_KVM_NETNS'] = i.netnsPath;
   let qemuHostUid: number;

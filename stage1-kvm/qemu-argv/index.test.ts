@@ -27,9 +27,6 @@ test('machine: microvm with the chosen accelerator, no defaults, full seccomp sa
   for (const f of ['-nodefaults', '-no-user-config', '-no-reboot']) assert.ok(a.includes(f), f);
   assert.deepEqual(after(a, '-append'), ['console=ttyS0 root=rktroot']);
   assert.deepEqual(after(qemuArgv(spec({ accel: 'kvm' })), '-cpu'), ['host']);
-  assert.deepEqual(after(a, '-chroot'), []);
-  assert.deepEqual(after(qemuArgv(spec({ chroot: '/proc/self/fd/5' })), '-chroot'), ['/proc/self/fd/5']);
-  assert.throws(() => qemuArgv(spec({ chroot: 'rel' })), /invalid vm spec: chroot/);
 });
 
 test('console: ^C reaches QEMU only when not interactive', () => {

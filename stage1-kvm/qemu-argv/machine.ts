@@ -5,7 +5,7 @@ import { optValue } from './escape.js';
 /** QEMU's seccomp sandbox with every optional deny: no exec, no setuid, no obsolete syscalls, no affinity games. */
 export const SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny';
 
-export function machineArgv(spec: Pick<VmSpec, 'name' | 'accel' | 'vcpus' | 'memoryMiB' | 'kernel' | 'cmdline' | 'chroot'>): string[] {
+export function machineArgv(spec: Pick<VmSpec, 'name' | 'accel' | 'vcpus' | 'memoryMiB' | 'kernel' | 'cmdline'>): string[] {
   return [
     '-name', `${optValue(spec.name)},process=${optValue(spec.name)}`,
     // microvm: virtio-mmio only, no PCI/firmware enumeration; ACPI for power-off and the power button; a CMOS
@@ -22,7 +22,5 @@ export function machineArgv(spec: Pick<VmSpec, 'name' | 'accel' | 'vcpus' | 'mem
     // a guest reboot (or panic) ends QEMU: a pod never restarts itself
     '-no-reboot',
     '-sandbox', SANDBOX,
-    // QEMU 7.2's spelling; 8.1+ also accept `-run-with chroot=` and warn about this one
-    ...(spec.chroot !== undefined ? ['-chroot', spec.chroot] : []),
   ];
 }

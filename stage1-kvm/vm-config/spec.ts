@@ -34,11 +34,6 @@ export interface VmSpec {
   qmpSocket: string;
   /** Guest agent channel (virtio-serial port `rkt.agent`) socket path as QEMU sees it. */
   agentSocket: string;
-  /**
-   * Directory QEMU chroots into once the VM is set up (everything it serves is open by then): an escape
-   * into QEMU finds an almost empty root, and machined reads the pod's journal under the leader's root.
-   */
-  chroot?: string;
 }
 
 const TAG = /^[A-Za-z0-9_.-]{1,31}$/;
@@ -71,7 +66,6 @@ export function validateVmSpec(spec: VmSpec): VmSpec {
     ids.add(s.id);
     tags.add(s.tag);
   }
-  if (spec.chroot !== undefined && !path.isAbsolute(spec.chroot)) throw bad('chroot', `expected an absolute path, got "${spec.chroot}"`);
   if (spec.qmpSocket === '' || spec.agentSocket === '') throw bad('sockets', 'qmp and agent socket paths are required');
   return spec;
 }

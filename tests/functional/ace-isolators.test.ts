@@ -25,12 +25,14 @@ function cgroup2Controllers(): string[] {
   return [];
 }
 
-async function probe(h: NspawnHarness, name: string, globals: readonly string[], appFlags: readonly string[]): Promise<string> {
-  const img = await h.image(name, ['/bin/sh', '-c', PROBE], { manifestExtra: { app: { exec: ['/bin/sh', '-c', PROBE], user: '0', group: '0' } } });
+async function probe(
+  h: NspawnHarness, name: string, globals: readonly string[], appFlags: readonly string[], script = PROBE, exitCode = 0,
+): Promise<string> {
+  const img = await h.image(name, ['/bin/sh', '-c', script], { manifestExtra: { app: { exec: ['/bin/sh', '-c', script], user: '0', group: '0' } } });
   // global flags go before the command
   const uuidFile = path.join(h.dirs.root, `uuid-${name}`);
   const r = await h.rkt([...globals, 'run', `--stage1-path=${nspawnStage1Aci()}`, `--uuid-file-save=${uuidFile}`, '--net=host', img, ...appFlags], { timeoutMs: 120_000 });
-  assert.equal(r.exitCode, 0, r.stderr + r.stdout);
+  assert.equal(r.exitCode, exitCode, r.stderr + r.stdout);
   const uuid = fs.readFileSync(uuidFile, 'utf8').trim();
   const unitDir = path.join(h.findPodDir(uuid), 'stage1/rootfs/etc/systemd/system');
   const slice = path.join(unitDir, `app-${name}.slice`);
@@ -88,6 +90,48 @@ test('defaults apply without flags; --insecure-options=capabilities,seccomp,path
     assert.match(open, /CapBnd:\s+000001fffeffffff|CapBnd:\s+000000fffeffffff|CapBnd:\s+0000003fffffffff/);
     assert.doesNotMatch(open, /^SystemCallFilter=/m);
     assert.doesNotMatch(open, /^InaccessiblePaths=/m);
+  } finally {
+    await h.teardown();
+  }
+});
+
+// The app's cgroup in each hierarchy the pod sees: cgroup2 ("0::") and cgroup v1 cpu ("N:cpu,cpuacct:" or "N:cpu:").
+const CPU_PROBE = [
+  'cat /proc/self/cgroup',
+  'v2=$(sed -n "s/^0:://p" /proc/self/cgroup)',
+  'echo "cpu.weight=$(cat /sys/fs/cgroup$v2/cpu.weight 2>/dev/null || cat /sys/fs/cgroup/unified$v2/cpu.weight 2>/dev/null)"',
+  'v1=$(sed -n "s/^[0-9]*:[a-z,]*cpu[,:].*:\\(.*\\)$/\\1/p; s/^[0-9]*:cpu:\\(.*\\)$/\\1/p" /proc/self/cgroup | head -n1)',
+  'for d in /sys/fs/cgroup/cpu,cpuacct /sys/fs/cgroup/cpu; do [ -f "$d$v1/cpu.shares" ] && echo "cpu.shares=$(cat $d$v1/cpu.shares)" && break; done; true',
+].join('; ');
+
+test('--cpu-shares: CPUShares= (cgroup v1) and CPUWeight= (v2) on the app slice, enforced where the pod has cpu', { skip }, async () => {
+  const h = await makeNspawnHarness();
+  try {
+    const out = await probe(h, 'shares', [], ['--cpu-shares=512'], CPU_PROBE);
+    assert.match(out, /^CPUShares=512$/m);
+    assert.match(out, /^CPUWeight=50$/m);
+    if (/^cpu\.weight=\d+$/m.test(out)) assert.match(out, /^cpu\.weight=50$/m);
+    if (/^cpu\.shares=\d+$/m.test(out)) assert.match(out, /^cpu\.shares=512$/m);
+  } finally {
+    await h.teardown();
+  }
+});
+
+test('--seccomp retain of @appc.io/empty refuses every call beyond exec and exit; remove of @appc.io/all too', { skip }, async () => {
+  const h = await makeNspawnHarness();
+  try {
+    // "echo" needs write(2), outside the minimal set: with errno the app sees EPERM and exits 7 on its own
+    const script = 'echo "out=$((6*7))" || exit 7';
+    const empty = await probe(h, 'denyall', [], ['--seccomp=mode=retain,errno=EPERM,@appc.io/empty'], script, 7);
+    assert.match(empty, /^SystemCallFilter=@default$/m);
+    assert.match(empty, /^SystemCallErrorNumber=EPERM$/m);
+    assert.doesNotMatch(empty, /out=42/);
+    const all = await probe(h, 'removeall', [], ['--seccomp=mode=remove,errno=EACCES,@appc.io/all'], script, 7);
+    assert.match(all, /^SystemCallFilter=@default$/m);
+    assert.doesNotMatch(all, /out=42/);
+    // without errno the kernel kills the app with SIGSYS at its first refused call
+    const killed = await probe(h, 'sigsys', [], ['--seccomp=mode=retain,@appc.io/empty'], script, 159);
+    assert.doesNotMatch(killed, /out=42/);
   } finally {
     await h.teardown();
   }

@@ -36,19 +36,22 @@ function probe(tag: string): string {
     + `echo "${tag}-uuid=$(busybox wget -q -O - --header 'Metadata-Flavor: AppContainer' "$AC_METADATA_URL/acMetadata/v1/pod/uuid")"`;
 }
 
-test('kvm --mds-register: apps and event handlers get AC_METADATA_URL and read their pod uuid', { skip }, async () => {
+/** The cpu.weight of the app's slice (the guest's own cgroup2 tree enforces --cpu-shares). */
+const WEIGHT = 'echo "main-weight=$(cat /sys/fs/cgroup$(dirname "$(sed -n "s/^0:://p" /proc/self/cgroup)")/cpu.weight)"';
+
+test('kvm --mds-register: apps and event handlers get AC_METADATA_URL and read their pod uuid; warm-up and cpu-shares', { skip }, async () => {
   const h = await makeKvmHarness();
   const svc = await startWildcardService(h.dirs);
   try {
     const img = await h.image('mdsapp', ['/bin/sh', '-c', probe('main')], {
       manifestExtra: {
         app: {
-          exec: ['/bin/sh', '-c', probe('main')], user: '0', group: '0',
+          exec: ['/bin/sh', '-c', `${probe('main')}; ${WEIGHT}`], user: '0', group: '0',
           eventHandlers: [{ name: 'pre-start', exec: ['/bin/sh', '-c', probe('prestart')] }],
         },
       },
     });
-    const r = await h.runPod(['--net=default', '--mds-register', img]);
+    const r = await h.runPod(['--net=default', '--mds-register', img, '--cpu-shares=512']);
     assert.equal(r.exitCode, 0, r.stderr + r.stdout);
     const logs = await h.rkt(['logs', r.uuid]);
     const all = `${r.stdout}\n${logs.stdout}`;
@@ -56,6 +59,9 @@ test('kvm --mds-register: apps and event handlers get AC_METADATA_URL and read t
       assert.match(all, new RegExp(`${tag}-url=http://172\\.16\\.28\\.1:${svc.port}/[^/\\s]+`), all);
       assert.match(all, new RegExp(`${tag}-uuid=${r.uuid}`), all);
     }
+    // the warm-up ran before the apps and logged its requests; 512 shares = cgroup2 weight 50
+    assert.match(all, /metadata service warm-up 1: HTTP\/1\.1 200 OK in \d+ ms/, all);
+    assert.match(all, /main-weight=50\b/, all);
     const gc = await h.rkt(['gc', '--grace-period=0s']);
     assert.equal(gc.exitCode, 0, gc.stderr);
   } finally {

@@ -6,18 +6,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeKvmHarness, qemuCgroups, qemuProcesses, skipReason } from './kvm-helpers.js';
 import { firstFailingAppBody, singleAppExitBody } from './shared-bodies.js';
+import { mountOptionsAt } from '../../stage1-kvm/launch/seal-stage1.js';
 
 const skip = skipReason();
 
 test('kvm: a single app exiting 42 makes rkt run exit 42; status, rkt status, journal, accelerator recorded', { skip }, async () => {
   const h = await makeKvmHarness();
   try {
-    await singleAppExitBody(h, (images) => h.runPod(images, { globals: ['--debug'] }), (r, podDir) => {
+    await singleAppExitBody(h, (images) => h.runPod(images, { globals: ['--debug'] }), async (r, podDir) => {
       assert.match(r.stderr, /accelerator: (tcg|kvm) \(/);
       const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { flavor: string; accel: string };
       assert.equal(flavor.flavor, 'kvm');
       assert.ok(flavor.accel === 'tcg' || flavor.accel === 'kvm');
       assert.deepEqual(qemuProcesses(r.uuid), []);
+      // the entrypoints stage0 later runs as root are out of the guest's reach (read-only under its 9p root)
+      const sealed = await mountOptionsAt(path.join(fs.realpathSync(podDir), 'stage1/rootfs/stage1'));
+      assert.ok(sealed?.includes('ro'), `stage1/rootfs/stage1 mount options: ${String(sealed)}`);
     });
   } finally {
     await h.teardown();

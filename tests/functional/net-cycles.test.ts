@@ -1,6 +1,7 @@
 // Nothing is left behind: 100 setup/teardown cycles (default network + a port forward), a stage1 that
 // dies (SIGKILL of its whole process group, at random points of setup), and a netns deleted under us.
-// Each compares the host's links, routes, iptables/nft rules, IPAM leases and netns with a baseline.
+// Each compares the host's rkt-owned links, routes, iptables/nft rules, IPAM leases and netns with a baseline
+// (tests/harness/leak-check: other tests' pods on the machine are ignored).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -9,16 +10,22 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { setupPodNetworks, teardownPodNetworks } from '../../common/networking/index.js';
-import { fakePod, freePort, hostNetState, netSkipReason, type FakePod, type HostNetState } from './net-helpers.js';
+import { fakePod, fakePodUuids, freePort, netSkipReason, type FakePod } from './net-helpers.js';
+import { describeLeaks, settledLeaks, snapshotHost, type HostSnapshot } from '../harness/leak-check.js';
 
 const skip = await netSkipReason();
 const networkingModule = fileURLToPath(new URL('../../common/networking/index.js', import.meta.url));
-let base: HostNetState;
+let base: HostSnapshot;
 let port: number;
 
 async function cycle(p: FakePod, hostPort: number): Promise<void> {
   await setupPodNetworks({ podDir: p.podDir, uuid: p.uuid, net: 'default', ports: [{ name: 'http', protocol: 'tcp', hostPort, podPort: 80, count: 1 }] });
   await teardownPodNetworks(p.podDir);
+}
+
+async function assertNoLeaks(what = ''): Promise<void> {
+  const report = await settledLeaks(base, fakePodUuids());
+  assert.deepEqual(report, { leaked: [], vanished: [] }, `${what}\n${describeLeaks(report)}`);
 }
 
 before(async () => {
@@ -29,7 +36,7 @@ before(async () => {
   const p = await fakePod();
   await cycle(p, port);
   await p.cleanup();
-  base = await hostNetState();
+  base = await snapshotHost();
 });
 
 after(async () => {
@@ -45,7 +52,7 @@ test('100 setup/teardown cycles leave the host exactly as before', { skip, timeo
       await p.cleanup();
     }
   }
-  assert.deepEqual(await hostNetState(), base);
+  await assertNoLeaks();
 });
 
 test('a stage1 killed during or after setup is cleaned up from the pod dir alone', { skip, timeout: 300_000 }, async () => {
@@ -67,7 +74,7 @@ test('a stage1 killed during or after setup is cleaned up from the pod dir alone
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       await child;
       await teardownPodNetworks(p.podDir);
-      assert.deepEqual(await hostNetState(), base, `killed after ${delay} ms`);
+      await assertNoLeaks(`killed after ${delay} ms`);
     } finally {
       await p.cleanup();
     }
@@ -80,7 +87,7 @@ test('teardown after the netns vanished (reboot, manual cleanup) still frees the
     await setupPodNetworks({ podDir: p.podDir, uuid: p.uuid, net: 'default', ports: [{ name: 'http', protocol: 'tcp', hostPort: port, podPort: 80, count: 1 }] });
     await execa('ip', ['netns', 'delete', `rkt-${p.uuid}`]);
     await teardownPodNetworks(p.podDir);
-    assert.deepEqual(await hostNetState(), base);
+    await assertNoLeaks();
   } finally {
     await p.cleanup();
   }

@@ -37,6 +37,11 @@ function foreign(text: string): boolean {
   return ids.length > 0 && ids.every((id) => !ourUuids.has(id));
 }
 
+/** The uuids of the fake pods this test process made (for tests/harness/leak-check's `ours`). */
+export function fakePodUuids(): ReadonlySet<string> {
+  return ourUuids;
+}
+
 /** A temp dir standing in for a pod dir, plus a local-config dir under the same root. */
 export async function fakePod(): Promise<FakePod> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'rkt-net-'));

@@ -1,0 +1,101 @@
+// Which /etc/resolv.conf, /etc/hosts and /etc/hostname a pod's apps get (per --dns-conf-mode and the DNS
+// the CNI plugins returned): files to write into the pod root and read-only binds onto each app's /etc.
+// Flavor-neutral; a VM stage1 writes the files into the guest's tree, a container stage1 into its root.
+import { readFile } from 'node:fs/promises';
+import { errnoCode } from '../errors.js';
+import type { DnsConfMode } from '../stage1-contract.js';
+import { mergeCniDns, parseCniResult, type CniDns } from './cni-result.js';
+import { renderHosts, renderResolvConf } from './dns.js';
+import { readAttachments } from './state.js';
+
+/** A file to create in the pod root (absolute path as seen inside the pod root). */
+export interface PodEtcFile { path: string; content: string }
+/** A read-only bind: `source` in the pod root onto `target` in the app. */
+export interface PodEtcBind { source: string; target: string }
+
+export interface PodEtcPlan {
+  files: PodEtcFile[];
+  /** Binds every app gets. */
+  binds: PodEtcBind[];
+  /** /etc/hosts for apps whose image has none (the default hosts mode). */
+  hostsFallback?: PodEtcBind;
+}
+
+export interface PodEtcInput {
+  mode: DnsConfMode;
+  hostname: string;
+  /** The pod shares the host's network (nspawn --net=host): resolv.conf defaults to the host's. */
+  hostNetwork: boolean;
+  /** DNS from the CNI results (used in the default resolv mode). */
+  cniDns?: CniDns;
+  /** Whether stage0 wrote /etc/rkt-resolv.conf and /etc/rkt-hosts (the `stage0` modes). */
+  stage0Resolv: boolean;
+  stage0Hosts: boolean;
+  /** The host's files, for the `host` modes (undefined when the host has none). */
+  hostResolvConf?: string | undefined;
+  hostHosts?: string | undefined;
+}
+
+export const POD_RESOLV_CONF = '/etc/rkt-resolv.conf';
+export const POD_HOSTS = '/etc/rkt-hosts';
+export const POD_HOSTS_FALLBACK = '/etc/rkt-hosts-fallback';
+
+function hasDns(d: CniDns | undefined): d is CniDns {
+  return d !== undefined && (d.nameservers.length > 0 || d.search.length > 0 || d.domain !== undefined);
+}
+
+/** Decides the pod's name-resolution files (pure). */
+export function planPodEtc(o: PodEtcInput): PodEtcPlan {
+  const files: PodEtcFile[] = [];
+  const binds: PodEtcBind[] = [{ source: '/etc/hostname', target: '/etc/hostname' }];
+  const resolvFrom = (content: string | undefined): void => {
+    if (content === undefined) return;
+    files.push({ path: POD_RESOLV_CONF, content });
+    binds.push({ source: POD_RESOLV_CONF, target: '/etc/resolv.conf' });
+  };
+  switch (o.mode.resolv) {
+    case 'stage0':
+      if (o.stage0Resolv) binds.push({ source: POD_RESOLV_CONF, target: '/etc/resolv.conf' });
+      break;
+    case 'host':
+      resolvFrom(o.hostResolvConf);
+      break;
+    case 'default':
+      // rkt's default: what the plugins returned; on the host's network, the host's file.
+      if (hasDns(o.cniDns)) resolvFrom(renderResolvConf(o.cniDns));
+      else if (o.hostNetwork) resolvFrom(o.hostResolvConf);
+      break;
+    case 'none':
+      break; // the image's own file
+  }
+  if (o.mode.hosts === 'stage0') {
+    if (o.stage0Hosts) binds.push({ source: POD_HOSTS, target: '/etc/hosts' });
+    return { files, binds };
+  }
+  if (o.mode.hosts === 'host') {
+    files.push({ path: POD_HOSTS, content: o.hostHosts ?? renderHosts({ hostname: o.hostname }) });
+    binds.push({ source: POD_HOSTS, target: '/etc/hosts' });
+    return { files, binds };
+  }
+  files.push({ path: POD_HOSTS_FALLBACK, content: renderHosts({ hostname: o.hostname }) });
+  return { files, binds, hostsFallback: { source: POD_HOSTS_FALLBACK, target: '/etc/hosts' } };
+}
+
+/** The DNS the pod's CNI plugins returned, from the results recorded in the pod dir (none: empty). */
+export async function readPodCniDns(podDir: string): Promise<CniDns> {
+  const all: CniDns[] = [];
+  for (const a of await readAttachments(podDir)) {
+    if (a.result !== undefined) all.push(parseCniResult(JSON.stringify(a.result), a.netName).dns);
+  }
+  return mergeCniDns(all);
+}
+
+/** Reads a host file; undefined when it does not exist. */
+export async function readHostEtcFile(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}

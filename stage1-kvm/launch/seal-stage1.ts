@@ -1,0 +1,33 @@
+// Keeps the guest from rewriting what the host later runs as root. stage0 executes this stage1's enter,
+// stop and gc entrypoints (and the JS and addon behind them) from <stage1 rootfs>/stage1, a directory the
+// guest sees in its 9p root. A read-only bind mount of it on the host makes every write there fail with
+// EROFS inside QEMU, whatever the guest kernel does; stage0's pod removal unmounts it with the rest.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { RktError } from '../../common/errors.js';
+import { capture } from '../../common/subprocess.js';
+
+export const SEALED_DIR = 'stage1';
+
+/** Mount options of the mount at exactly `dir` (from /proc/self/mountinfo), undefined when none. */
+export async function mountOptionsAt(dir: string): Promise<string[] | undefined> {
+  const info = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  let found: string[] | undefined;
+  for (const line of info.split('\n')) {
+    const f = line.split(' ');
+    // mountinfo escapes blanks in paths as \040; rkt's pod paths have none
+    if (f[4] === dir) found = (f[5] ?? '').split(','); // the last one listed is the one on top
+  }
+  return found;
+}
+
+export async function sealStage1Dir(stage1Rootfs: string): Promise<void> {
+  const dir = path.join(stage1Rootfs, SEALED_DIR);
+  if ((await mountOptionsAt(dir))?.includes('ro')) return; // run-prepared after an earlier run attempt
+  for (const argv of [['--bind', dir, dir], ['-o', 'remount,bind,ro,nosuid,nodev', dir]]) {
+    const r = await capture('mount', argv, { timeoutMs: 10_000 });
+    if (r.exitCode !== 0) {
+      throw new RktError('STAGE1', `cannot make ${dir} read-only for the guest: mount ${argv.join(' ')}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+    }
+  }
+}
