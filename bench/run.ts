@@ -14,6 +14,12 @@ function progress(line: string): void {
 
 async function main(): Promise<number> {
   const only = process.argv.slice(2);
+  const unknown = only.filter((n) => !(n in SUITES));
+  if (unknown.length > 0) {
+    // a typo must not "pass" by measuring nothing and rewriting the report
+    process.stderr.write(`bench: unknown suite(s) ${unknown.join(', ')}; the suites are: ${Object.keys(SUITES).join(', ')}\n`);
+    return 2;
+  }
   const results: BenchResult[] = [];
   const skipped: Report['skipped'] = [];
   let failed = 0;

@@ -17,7 +17,7 @@ import { createCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, writeFlavorRecord } from '../launch/flavor-record.js';
 import { writeGuestFiles } from '../launch/guest-files.js';
 import { shiftTree } from '../launch/ownership.js';
-import { sealStage1Dir } from '../launch/seal-stage1.js';
+import { sealStage1Dir } from '../../common/seal-stage1.js';
 import { makePlan, qemuUidFor, type LaunchFds, type PlanInput } from '../launch/plan.js';
 import { readPod, withEffectiveApps, type PodApps } from '../launch/pod.js';
 import { writeGuestNetwork } from '../launch/guest-net.js';

@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import { parseImageManifest, parsePodManifest, type ImageManifest, type PodManifest } from '../../common/appc/index.js';
 import type { PodNetworks } from '../../common/networking/index.js';
+import { sealStage1Dir } from '../../common/seal-stage1.js';
 import { RktError } from '../../common/errors.js';
 import { execve, setCloexec } from '../../common/native.js';
 import {
@@ -145,6 +146,10 @@ async function run(argv: string[]): Promise<number> {
     if (args.privateUsers && ownership) info.privateUsers = { ...args.privateUsers, ownership };
     await writeFlavorInfo(podDir, info);
     if (args.privateUsers && ownership === 'overlay-idmap') await finishIdmappedOverlays(podDir, args.privateUsers.shift, args.privateUsers.count);
+    // nspawn's own ownership modes (chown, map) work on the tree as one mount: they would fail on, or
+    // hide, a read-only submount, so those fallbacks go unsealed.
+    if (ownership === undefined || ownership === 'overlay-idmap') await sealStage1Dir(root);
+    else debugLog(args.debug, `--private-users-ownership=${ownership}: ${root}/stage1 is not sealed read-only`);
 
     const nspawn = findInPath('systemd-nspawn');
     // nspawn joins --network-namespace-path from inside the pod's new user namespace, which the kernel

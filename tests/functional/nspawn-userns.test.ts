@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { makeNspawnHarness, mountsUnder, podCgroups, podPayloadProcesses, skipReason } from './nspawn-helpers.js';
 
 const skip = skipReason();
@@ -48,6 +49,14 @@ for (const mode of ['overlay', 'no-overlay'] as const) {
       const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { privateUsers?: { ownership: string } };
       const appBin = path.join(podDir, 'stage1', 'rootfs', 'opt', 'stage2', `userns-${mode}`, 'rootfs', 'bin', 'busybox');
       if (mode === 'overlay') {
+        // the pod's own root (its systemd, in the user namespace) cannot rewrite the entrypoints stage0
+        // later runs as host root: stage1/ is a read-only mount, locked in the pod's user namespace
+        const pid1 = procs.find((p) => fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'systemd');
+        assert.ok(pid1 !== undefined, `no systemd among ${procs.join(' ')}`);
+        const tryWrite = await execa('nsenter', ['-t', String(pid1), '-m', '-U', '-r', '-w', '/bin/sh', '-c',
+          'touch /stage1/bin/gc; echo "touch=$?"; mount -o remount,bind,rw /stage1; echo "remount=$?"; touch /stage1/bin/gc; echo "touch=$?"'],
+        { reject: false, all: true });
+        assert.match(tryWrite.stdout, /^touch=1\nremount=(?!0)\d+\ntouch=1$/m, tryWrite.all);
         assert.equal(flavor.privateUsers?.ownership, 'overlay-idmap');
         assert.equal(fs.statSync(appBin).uid, shift);
         const layers = JSON.parse(fs.readFileSync(path.join(podDir, 'overlay-layers.json'), 'utf8')) as { lower: string }[];
