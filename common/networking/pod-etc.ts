@@ -1,8 +1,10 @@
 // Which /etc/resolv.conf, /etc/hosts and /etc/hostname a pod's apps get (per --dns-conf-mode and the DNS
 // the CNI plugins returned): files to write into the pod root and read-only binds onto each app's /etc.
 // Flavor-neutral; a VM stage1 writes the files into the guest's tree, a container stage1 into its root.
-import { readFile } from 'node:fs/promises';
+import fs, { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { errnoCode } from '../errors.js';
+import { stage0HostsPath, stage0ResolvConfPath, stage1RootfsPath } from '../pod-layout.js';
 import type { DnsConfMode } from '../stage1-contract.js';
 import { mergeCniDns, parseCniResult, type CniDns } from './cni-result.js';
 import { renderHosts, renderResolvConf } from './dns.js';
@@ -98,4 +100,29 @@ export async function readHostEtcFile(file: string): Promise<string | undefined>
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/**
+ * Plans and writes the pod's name-resolution files into its stage1 root (the container's root, or the
+ * VM's 9p root); returns the binds every app gets and the hosts fallback for images without /etc/hosts.
+ */
+export async function writePodEtc(
+  podDir: string, o: { mode: DnsConfMode | undefined; hostname: string; hostNetwork: boolean },
+): Promise<{ binds: PodEtcBind[]; hostsFallback?: PodEtcBind }> {
+  const root = stage1RootfsPath(podDir);
+  const mode = o.mode ?? { resolv: 'default', hosts: 'default' };
+  const exists = async (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
+  const plan = planPodEtc({
+    mode, hostname: o.hostname, hostNetwork: o.hostNetwork, cniDns: await readPodCniDns(podDir),
+    stage0Resolv: await exists(stage0ResolvConfPath(podDir)), stage0Hosts: await exists(stage0HostsPath(podDir)),
+    hostResolvConf: mode.resolv === 'host' || (mode.resolv === 'default' && o.hostNetwork) ? await readHostEtcFile('/etc/resolv.conf') : undefined,
+    hostHosts: mode.hosts === 'host' ? await readHostEtcFile('/etc/hosts') : undefined,
+  });
+  for (const f of plan.files) {
+    const dest = path.join(root, f.path.replace(/^\/+/, ''));
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.rm(dest, { force: true }); // never write through a symlink the image may carry (resolv.conf often is one)
+    await fs.writeFile(dest, f.content, { mode: 0o644 });
+  }
+  return plan.hostsFallback === undefined ? { binds: plan.binds } : { binds: plan.binds, hostsFallback: plan.hostsFallback };
 }

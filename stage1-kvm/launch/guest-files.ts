@@ -3,8 +3,8 @@
 // come from common/units.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { planPodEtc, readHostEtcFile, readPodCniDns, type PodEtcBind } from '../../common/networking/index.js';
-import { stage0HostsPath, stage0ResolvConfPath, stage1RootfsPath } from '../../common/pod-layout.js';
+import { writePodEtc, type PodEtcBind } from '../../common/networking/pod-etc.js';
+import { stage1RootfsPath } from '../../common/pod-layout.js';
 import type { DnsConfMode } from '../../common/stage1-contract.js';
 
 export interface GuestVolume {
@@ -51,22 +51,11 @@ export async function writeGuestFiles(
 
 /**
  * The apps' /etc/resolv.conf, /etc/hosts and /etc/hostname, decided as for nspawn pods (common/networking's
- * planPodEtc): CNI DNS by default, --dns/--hosts-entry files from stage0, or the host's files. Writes what
- * the plan needs into the guest's tree and returns the binds (the fallback hosts file only for apps
- * whose image has no /etc/hosts).
+ * writePodEtc): CNI DNS by default, --dns/--hosts-entry files from stage0, or the host's files. A VM never
+ * shares the host's network.
  */
 export async function writeGuestEtc(
   podDir: string, o: { mode: DnsConfMode | undefined; hostname: string },
 ): Promise<{ binds: PodEtcBind[]; hostsFallback?: PodEtcBind }> {
-  const root = stage1RootfsPath(podDir);
-  const mode = o.mode ?? { resolv: 'default', hosts: 'default' };
-  const exists = async (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
-  const plan = planPodEtc({
-    mode, hostname: o.hostname, hostNetwork: false, cniDns: await readPodCniDns(podDir),
-    stage0Resolv: await exists(stage0ResolvConfPath(podDir)), stage0Hosts: await exists(stage0HostsPath(podDir)),
-    hostResolvConf: mode.resolv === 'host' ? await readHostEtcFile('/etc/resolv.conf') : undefined,
-    hostHosts: mode.hosts === 'host' ? await readHostEtcFile('/etc/hosts') : undefined,
-  });
-  for (const f of plan.files) await writeFileIn(root, f.path.replace(/^\/+/, ''), f.content);
-  return plan.hostsFallback === undefined ? { binds: plan.binds } : { binds: plan.binds, hostsFallback: plan.hostsFallback };
+  return writePodEtc(podDir, { ...o, hostNetwork: false });
 }

@@ -16,7 +16,8 @@ import { nspawnArgv } from '../nspawn/argv.js';
 import { enterPodCgroup } from '../nspawn/cgroup.js';
 import { writeFlavorInfo, type NspawnFlavorInfo, type UserNsOwnership } from '../nspawn/flavor-info.js';
 import { cgroupLayout, findInPath, insideSystemdUnit, isOverlayfs, machinedReachable } from '../nspawn/host.js';
-import { imageHasHosts, prepareDns, writeIdentity } from '../nspawn/pod-etc.js';
+import { imageHasHosts, writeIdentity } from '../nspawn/pod-etc.js';
+import { writePodEtc } from '../../common/networking/pod-etc.js';
 import { finishIdmappedOverlays, idmapPodOverlays } from '../nspawn/userns-overlay.js';
 import { prepareVolumes, volumeInPod } from '../nspawn/volumes.js';
 import { POD_DIR_IN_POD, watchdogUnit } from '../nspawn/watchdog.js';
@@ -81,7 +82,7 @@ async function readImages(podDir: string, pod: PodManifest): Promise<ImageManife
 }
 
 async function appSpecs(
-  podDir: string, pod: PodManifest, images: ImageManifest[], args: RunArgs, etc: Awaited<ReturnType<typeof prepareDns>>,
+  podDir: string, pod: PodManifest, images: ImageManifest[], args: RunArgs, etc: Awaited<ReturnType<typeof writePodEtc>>,
   diskShift: number, mdsUrl?: string,
 ): Promise<AppUnitSpec[]> {
   const specs: AppUnitSpec[] = [];
@@ -114,11 +115,7 @@ async function run(argv: string[]): Promise<number> {
   const volumeBinds = await prepareVolumes(podDir, pod, args.privateUsers?.shift ?? 0);
   const nets = await setupNetworks(podDir, pod, args, images, fd);
   try {
-    const cniDns = nets.cniDns.nameservers.length > 0 ? (await import('../../common/networking/index.js')).renderResolvConf(nets.cniDns) : undefined;
-    const etc = await prepareDns({
-      root, mode: args.dnsConfMode ?? { resolv: 'default', hosts: 'default' }, hostNetwork: nets.netnsPath === undefined, hostname,
-      ...(cniDns !== undefined ? { cniResolvConf: cniDns } : {}),
-    });
+    const etc = await writePodEtc(podDir, { mode: args.dnsConfMode, hostNetwork: nets.netnsPath === undefined, hostname });
     const mdsUrl = args.mdsToken === undefined ? undefined
       : await metadataUrl(podDir, args.mdsToken, metadataHostAddress(nets.netnsPath === undefined, nets.netInfo));
     const specs = await appSpecs(podDir, pod, images, args, etc, diskShift, mdsUrl);
