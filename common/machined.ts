@@ -1,7 +1,10 @@
 // systemd-machined, as both stage1s see it: is it reachable, how a pod registers (a scope of its own, or
-// the unit rkt already runs in), and unregistering a machine whose stage1 died without doing it.
+// the unit rkt already runs in), and what gc undoes: a machine whose stage1 died without unregistering it,
+// and the host's journal link into the pod.
 // No D-Bus client library: stage1 images carry no node_modules, and busctl ships with systemd.
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { capture } from './subprocess.js';
 
 /**
@@ -40,4 +43,19 @@ export async function unregisterMachine(name: string): Promise<boolean> {
   const r = await capture('busctl', ['--timeout=5', 'call', 'org.freedesktop.machine1', '/org/freedesktop/machine1',
     'org.freedesktop.machine1.Manager', 'UnregisterMachine', 's', name], { timeoutMs: 10_000 });
   return r.exitCode === 0;
+}
+
+/**
+ * Removes the host's /var/log/journal/<machine-id> link (`journalctl -m`'s way into a pod's journal) when it
+ * points into this pod's tree. The pod dir may have moved (run/ -> garbage/) since the link was made, so
+ * the pod's own journal path below its uuid also counts.
+ */
+export async function removeJournalLink(podDir: string, uuid: string, machineId: string): Promise<void> {
+  const link = path.join('/var/log/journal', machineId);
+  const target = await fsp.readlink(link).catch(() => undefined);
+  if (target === undefined) return;
+  const resolvedPod = await fsp.realpath(podDir).catch(() => podDir);
+  if (target.startsWith(`${podDir}/`) || target.startsWith(`${resolvedPod}/`) || target.includes(`/${uuid}/stage1/rootfs/var/log/journal/`)) {
+    await fsp.rm(link, { force: true });
+  }
 }

@@ -3,24 +3,12 @@
 // the pod's own root (the kvm guest's 9p root, the nspawn container's root). A read-only bind mount of it
 // on the host makes writes there fail with EROFS: in QEMU whatever the guest kernel does, and in an nspawn
 // container with --private-users, where the mount is locked; stage0's pod removal unmounts it.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RktError } from './errors.js';
+import { mountOptionsAt } from './mountinfo.js';
 import { capture } from './subprocess.js';
 
-export const SEALED_DIR = 'stage1';
-
-/** Mount options of the mount at exactly `dir` (from /proc/self/mountinfo), undefined when none. */
-export async function mountOptionsAt(dir: string): Promise<string[] | undefined> {
-  const info = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  let found: string[] | undefined;
-  for (const line of info.split('\n')) {
-    const f = line.split(' ');
-    // mountinfo escapes blanks in paths as \040; rkt's pod paths have none
-    if (f[4] === dir) found = (f[5] ?? '').split(','); // the last one listed is the one on top
-  }
-  return found;
-}
+const SEALED_DIR = 'stage1';
 
 export async function sealStage1Dir(stage1Rootfs: string): Promise<void> {
   const dir = path.join(stage1Rootfs, SEALED_DIR);

@@ -1,7 +1,7 @@
 // Unit tests for CNI result parsing across spec versions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { firstIPv4, parseCniResult, prefixToMask } from './cni-result.js';
+import { firstIPv4, mergeCniDns, parseCniResult, prefixToMask } from './cni-result.js';
 
 test('0.4.0 / 1.0.0 results', () => {
   const r = parseCniResult(JSON.stringify({
@@ -37,4 +37,11 @@ test('prefixToMask', () => {
   assert.equal(prefixToMask(32), '255.255.255.255');
   assert.equal(prefixToMask(0), '0.0.0.0');
   assert.equal(prefixToMask(20), '255.255.240.0');
+});
+
+test('mergeCniDns merges the DNS of every network, in order (what the pod\'s resolv.conf gets)', () => {
+  assert.deepEqual(mergeCniDns([]), { nameservers: [], search: [], options: [] });
+  const a = parseCniResult(JSON.stringify({ cniVersion: '0.4.0', ips: [], dns: { nameservers: ['10.0.0.1'], search: ['a.test'] } }), 'a').dns;
+  const b = parseCniResult(JSON.stringify({ cniVersion: '0.4.0', dns: { nameservers: ['10.0.0.2', '10.0.0.1'], domain: 'b.test' } }), 'b').dns;
+  assert.deepEqual(mergeCniDns([a, b]), { nameservers: ['10.0.0.1', '10.0.0.2'], search: ['a.test'], options: [], domain: 'b.test' });
 });

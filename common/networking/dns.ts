@@ -1,6 +1,5 @@
 // resolv.conf and /etc/hosts for a pod from --dns/--dns-search/--dns-opt/--dns-domain/--hosts-entry,
 // the CNI-returned DNS, and the host's own files. Pure text builders plus two host-file readers.
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { RktError } from '../errors.js';
 import type { DnsConfMode } from '../stage1-contract.js';
@@ -124,11 +123,3 @@ export function renderHosts(opts: { hostname: string; flags?: HostsFlags; hostHo
   return `${lines.join('\n')}\n`;
 }
 
-/** The host's resolver and hosts files (for --dns=host / --hosts-entry=host). */
-export async function readHostResolvConf(file = '/etc/resolv.conf'): Promise<string> {
-  return readFile(file, 'utf8');
-}
-
-export async function readHostHosts(file = '/etc/hosts'): Promise<string> {
-  return readFile(file, 'utf8');
-}

@@ -5,8 +5,8 @@ export { DEFAULT_CNI_PLUGIN_DIRS } from './cni-exec.js';
 export type { CniDns, CniResult, CniRoute } from './cni-result.js';
 export { mergeCniDns } from './cni-result.js';
 export {
-  planPodEtc, readPodCniDns, readHostEtcFile, POD_RESOLV_CONF, POD_HOSTS, POD_HOSTS_FALLBACK,
-  type PodEtcPlan, type PodEtcInput, type PodEtcFile, type PodEtcBind,
+  planPodEtc, writePodEtc, appEtcBinds, readHostEtcFile, POD_RESOLV_CONF, POD_HOSTS, POD_HOSTS_FALLBACK,
+  type PodEtcPlan, type PodEtcInput, type PodEtcFile, type PodEtcBind, type PodEtcBinds,
 } from './pod-etc.js';
 export { setupPodNetworks, type SetupOptions, type PodNetworks } from './setup.js';
 export { teardownPodNetworks } from './teardown.js';
@@ -17,7 +17,7 @@ export {
   type PortFlag, type PortForward,
 } from './port-forward.js';
 export {
-  resolvMode, planResolvConf, renderResolvConf, parseHostsEntries, hostsMode, renderHosts, readHostResolvConf, readHostHosts,
+  resolvMode, planResolvConf, renderResolvConf, parseHostsEntries, hostsMode, renderHosts,
   type DnsFlags, type ResolvPlan, type HostsEntry, type HostsFlags,
 } from './dns.js';
 export { prepareGuestNics, guestNetworkCommands, guestNetworkScript, kernelIpParam, type GuestNic, type GuestNicOptions, type GuestRoute } from './kvm-guest.js';

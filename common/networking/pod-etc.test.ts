@@ -1,11 +1,7 @@
-// planPodEtc: which resolv.conf/hosts files a pod gets per mode; readPodCniDns: DNS from recorded CNI results.
+// planPodEtc: which resolv.conf/hosts files a pod gets per mode.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { planPodEtc, readPodCniDns, type PodEtcInput } from './pod-etc.js';
-import { writeAttachment } from './state.js';
+import { planPodEtc, type PodEtcInput } from './pod-etc.js';
 
 const base: PodEtcInput = {
   mode: { resolv: 'default', hosts: 'default' }, hostname: 'pod1', hostNetwork: false, stage0Resolv: false, stage0Hosts: false,
@@ -48,19 +44,4 @@ test('host modes copy the host\'s files', () => {
   assert.equal(p.files.find((f) => f.path === '/etc/rkt-resolv.conf')?.content, 'nameserver 9.9.9.9\n');
   assert.equal(p.files.find((f) => f.path === '/etc/rkt-hosts')?.content, '10.1.1.1 h\n');
   assert.ok(p.binds.some((b) => b.source === '/etc/rkt-hosts' && b.target === '/etc/hosts'));
-});
-
-test('readPodCniDns merges the recorded results of every network, in order', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'rkt-podetc-'));
-  try {
-    assert.deepEqual(await readPodCniDns(dir), { nameservers: [], search: [], options: [] });
-    const a = { index: 0, netName: 'a', ifName: 'eth0', args: '', pluginPath: '/usr/lib/cni/ptp', conf: {}, confSource: 'x' };
-    await writeAttachment(dir, { ...a, result: { cniVersion: '0.4.0', ips: [], dns: { nameservers: ['10.0.0.1'], search: ['a.test'] } } });
-    await writeAttachment(dir, { ...a, index: 1, netName: 'b', ifName: 'eth1', result: { cniVersion: '0.4.0', dns: { nameservers: ['10.0.0.2', '10.0.0.1'], domain: 'b.test' } } });
-    // an attachment whose ADD never returned contributes nothing
-    await writeAttachment(dir, { ...a, index: 2, netName: 'c', ifName: 'eth2' });
-    assert.deepEqual(await readPodCniDns(path.join(dir)), { nameservers: ['10.0.0.1', '10.0.0.2'], search: ['a.test'], options: [], domain: 'b.test' });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 });

@@ -2,13 +2,12 @@
 // the CNI plugins returned): files to write into the pod root and read-only binds onto each app's /etc.
 // Flavor-neutral; a VM stage1 writes the files into the guest's tree, a container stage1 into its root.
 import fs, { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { stage0HostsPath, stage0ResolvConfPath, stage1RootfsPath } from '../pod-layout.js';
 import type { DnsConfMode } from '../stage1-contract.js';
-import { mergeCniDns, parseCniResult, type CniDns } from './cni-result.js';
+import { readFileInRoot, replaceFileInRoot } from '../units/in-root.js';
+import type { CniDns } from './cni-result.js';
 import { renderHosts, renderResolvConf } from './dns.js';
-import { readAttachments } from './state.js';
 
 /** A file to create in the pod root (absolute path as seen inside the pod root). */
 export interface PodEtcFile { path: string; content: string }
@@ -22,6 +21,9 @@ export interface PodEtcPlan {
   /** /etc/hosts for apps whose image has none (the default hosts mode). */
   hostsFallback?: PodEtcBind;
 }
+
+/** What writePodEtc hands to each app's unit (see appEtcBinds). */
+export interface PodEtcBinds { binds: PodEtcBind[]; hostsFallback?: PodEtcBind }
 
 export interface PodEtcInput {
   mode: DnsConfMode;
@@ -83,15 +85,6 @@ export function planPodEtc(o: PodEtcInput): PodEtcPlan {
   return { files, binds, hostsFallback: { source: POD_HOSTS_FALLBACK, target: '/etc/hosts' } };
 }
 
-/** The DNS the pod's CNI plugins returned, from the results recorded in the pod dir (none: empty). */
-export async function readPodCniDns(podDir: string): Promise<CniDns> {
-  const all: CniDns[] = [];
-  for (const a of await readAttachments(podDir)) {
-    if (a.result !== undefined) all.push(parseCniResult(JSON.stringify(a.result), a.netName).dns);
-  }
-  return mergeCniDns(all);
-}
-
 /** Reads a host file; undefined when it does not exist. */
 export async function readHostEtcFile(file: string): Promise<string | undefined> {
   try {
@@ -107,22 +100,23 @@ export async function readHostEtcFile(file: string): Promise<string | undefined>
  * VM's 9p root); returns the binds every app gets and the hosts fallback for images without /etc/hosts.
  */
 export async function writePodEtc(
-  podDir: string, o: { mode: DnsConfMode | undefined; hostname: string; hostNetwork: boolean },
-): Promise<{ binds: PodEtcBind[]; hostsFallback?: PodEtcBind }> {
+  podDir: string, o: { mode: DnsConfMode | undefined; hostname: string; hostNetwork: boolean; cniDns: CniDns | undefined },
+): Promise<PodEtcBinds> {
   const root = stage1RootfsPath(podDir);
   const mode = o.mode ?? { resolv: 'default', hosts: 'default' };
   const exists = async (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
   const plan = planPodEtc({
-    mode, hostname: o.hostname, hostNetwork: o.hostNetwork, cniDns: await readPodCniDns(podDir),
+    mode, hostname: o.hostname, hostNetwork: o.hostNetwork, ...(o.cniDns !== undefined ? { cniDns: o.cniDns } : {}),
     stage0Resolv: await exists(stage0ResolvConfPath(podDir)), stage0Hosts: await exists(stage0HostsPath(podDir)),
     hostResolvConf: mode.resolv === 'host' || (mode.resolv === 'default' && o.hostNetwork) ? await readHostEtcFile('/etc/resolv.conf') : undefined,
     hostHosts: mode.hosts === 'host' ? await readHostEtcFile('/etc/hosts') : undefined,
   });
-  for (const f of plan.files) {
-    const dest = path.join(root, f.path.replace(/^\/+/, ''));
-    await fs.mkdir(path.dirname(dest), { recursive: true });
-    await fs.rm(dest, { force: true }); // never write through a symlink the image may carry (resolv.conf often is one)
-    await fs.writeFile(dest, f.content, { mode: 0o644 });
-  }
+  for (const f of plan.files) await replaceFileInRoot(root, f.path, f.content);
   return plan.hostsFallback === undefined ? { binds: plan.binds } : { binds: plan.binds, hostsFallback: plan.hostsFallback };
+}
+
+/** One app's binds: the pod's, plus the fallback /etc/hosts when its image ships none of its own. */
+export async function appEtcBinds(etc: PodEtcBinds, appRootfs: string): Promise<PodEtcBind[]> {
+  if (etc.hostsFallback === undefined || (await readFileInRoot(appRootfs, '/etc/hosts')) !== undefined) return [...etc.binds];
+  return [...etc.binds, etc.hostsFallback];
 }

@@ -80,3 +80,16 @@ export async function ensureDirInRoot(root: string, p: string): Promise<void> {
     parent = made;
   }
 }
+
+/**
+ * Writes `content` to `rel` under a pod's tree with exactly `mode`, creating parent directories. Whatever
+ * was there is removed first, so a symlink the image or stage1 carries (resolv.conf often is one) is
+ * replaced, never written through.
+ */
+export async function replaceFileInRoot(root: string, rel: string, content: string, mode = 0o644): Promise<void> {
+  const dest = path.join(root, rel);
+  await fs.mkdir(path.dirname(dest), { recursive: true });
+  await fs.rm(dest, { force: true });
+  await fs.writeFile(dest, content, { mode });
+  await fs.chmod(dest, mode); // writeFile's mode is subject to the umask
+}

@@ -10,6 +10,6 @@ export {
   type UnitProperty,
 } from './unit-file.js';
 export { ensureStage1Accounts, resolveAppIdentity, type AppIdentity } from './users.js';
-export { readFileInRoot, resolveInRoot } from './in-root.js';
+export { readFileInRoot, replaceFileInRoot, resolveInRoot } from './in-root.js';
 export { metadataHostAddress, metadataUrl } from './metadata-url.js';
 export { enterProfileFor, resolveEnterCommand, transientEnterArgv, type EnterProfile } from './enter.js';

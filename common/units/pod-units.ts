@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { AppUnitSpec } from './app-spec.js';
 import { appEnvInPod, appServiceName, appServiceUnit, appSliceUnit } from './app-unit.js';
 import { appSliceName, renderEnvFile, renderUnit } from './unit-file.js';
+import { replaceFileInRoot } from './in-root.js';
 
 /** A file relative to the pod (stage1) root. */
 export interface PodFile {
@@ -114,11 +115,5 @@ export function podUnitFiles(specs: readonly AppUnitSpec[]): PodFile[] {
 /** Writes the files under the pod root (replacing a vendor default.target symlink) and the status dir. */
 export async function writePodFiles(podRoot: string, files: readonly PodFile[]): Promise<void> {
   await fs.mkdir(path.join(podRoot, 'rkt', 'status'), { recursive: true });
-  for (const f of files) {
-    const dest = path.join(podRoot, f.path);
-    await fs.mkdir(path.dirname(dest), { recursive: true });
-    await fs.rm(dest, { force: true });
-    await fs.writeFile(dest, f.content, { mode: f.mode });
-    await fs.chmod(dest, f.mode);
-  }
+  for (const f of files) await replaceFileInRoot(podRoot, f.path, f.content, f.mode);
 }

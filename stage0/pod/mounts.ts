@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { RktError } from '../../common/errors.js';
+import { isMountPoint, readMounts } from '../../common/mountinfo.js';
 
 export interface OverlayLayer {
   /** Mount point (absolute). */
@@ -13,32 +14,13 @@ export interface OverlayLayer {
   work: string;
 }
 
-/** Decodes mountinfo's octal escapes (\040 for space etc.). */
-function unescapeMountinfo(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-export async function mountPoints(): Promise<string[]> {
-  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length > 4 && f[4] !== undefined) out.push(unescapeMountinfo(f[4]));
-  }
-  return out;
-}
-
 /** Mount points at or below `dir`, deepest first. */
 export async function mountsUnder(dir: string): Promise<string[]> {
   const root = path.resolve(dir);
-  const all = await mountPoints();
+  const all = (await readMounts()).map((m) => m.target);
   const under = all.filter((m) => m === root || m.startsWith(root + '/'));
   // Longest path first; a path mounted twice appears twice and is unmounted twice.
   return under.sort((a, b) => b.length - a.length);
-}
-
-export async function isMountPoint(target: string): Promise<boolean> {
-  return (await mountPoints()).includes(path.resolve(target));
 }
 
 function escapeOverlayPath(p: string): string {

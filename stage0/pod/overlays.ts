@@ -4,7 +4,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, RktError } from '../../common/errors.js';
 import { overlayLayersPath, overlayPreparedPath, overlayUpperPath, overlayWorkPath } from '../../common/pod-layout.js';
-import { isMountPoint, mountOverlay } from './mounts.js';
+import { isMountPoint } from '../../common/mountinfo.js';
+import { mountOverlay } from './mounts.js';
 
 export interface LayerRecord {
   /** Overlay name (`stage1`, `app-<name>`): upper/work live in overlay/<name>/. */

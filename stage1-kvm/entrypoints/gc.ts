@@ -3,7 +3,7 @@
 // alone (the stage1 tree may be unmounted).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { unregisterMachine } from '../../common/machined.js';
+import { removeJournalLink, unregisterMachine } from '../../common/machined.js';
 import { machineId } from '../../common/pod-layout.js';
 import { parseGcArgs } from '../../common/stage1-contract.js';
 import { destroyCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
@@ -24,10 +24,8 @@ async function gc(argv: string[]): Promise<number> {
   // since it held the taps inside the netns.
   const { teardownPodNetworks } = await import('../../common/networking/index.js');
   await teardownPodNetworks(podDir);
-  // the journal link kvm-supervise makes where machined runs, if the supervisor died before removing it
-  const link = path.join('/var/log/journal', machineId(args.uuid));
-  const target = await fs.readlink(link).catch(() => undefined);
-  if (target?.includes(`/${args.uuid}/stage1/rootfs/var/log/journal/`)) await fs.rm(link, { force: true });
+  // the journal link kvm-supervise makes where machined runs
+  await removeJournalLink(podDir, args.uuid, machineId(args.uuid));
   // a supervisor killed before it unregistered leaves a `register`-mode machine behind in rkt's unit
   if (await unregisterMachine(`rkt-${args.uuid}`) && args.debug) process.stderr.write('stage1 gc: unregistered the machine\n');
   return 0;

@@ -180,7 +180,7 @@ async function finishRun(
   const mdsUrl = args.mdsToken === undefined || nets === undefined ? undefined
     : await metadataUrl(podDir, args.mdsToken, metadataHostAddress(false, nets.netInfo));
   if (mdsUrl !== undefined) debugLog(args, `metadata service for the apps: ${mdsUrl.replace(/\/[^/]*$/, '/<token>')}`);
-  const specs = await appUnitSpecs(podDir, podApps, args, mdsUrl);
+  const specs = await appUnitSpecs(podDir, podApps, args, nets?.cniDns, mdsUrl);
   if (mdsUrl !== undefined) await writeMdsWarmup(podDir, mdsUrl, appNames);
   await writeAppUnits(podDir, specs);
   for (const v of volumes) {

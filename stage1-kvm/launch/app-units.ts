@@ -7,21 +7,27 @@ import { parseImageManifest } from '../../common/appc/index.js';
 import { appImageManifestPath, appRootfsPath, stage1RootfsPath } from '../../common/pod-layout.js';
 import type { RunArgs } from '../../common/stage1-contract.js';
 import {
-  buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, quoteWord, readFileInRoot, renderUnit, UNIT_DIR, writePodFiles, type AppUnitSpec,
+  buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, quoteWord, renderUnit, UNIT_DIR, writePodFiles, type AppUnitSpec,
 } from '../../common/units/index.js';
+import type { CniDns } from '../../common/networking/cni-result.js';
+import { appEtcBinds } from '../../common/networking/pod-etc.js';
 import { guestVolumePath, writeGuestEtc } from './guest-files.js';
 import type { PodApps } from './pod.js';
 
-/** `metadataUrl`: AC_METADATA_URL for every app (and its event handlers) when the pod is registered. */
-export async function appUnitSpecs(podDir: string, p: PodApps, args: RunArgs, metadataUrl?: string): Promise<AppUnitSpec[]> {
+/**
+ * `cniDns`: what the pod's CNI plugins returned (none without networks); `metadataUrl`: AC_METADATA_URL for
+ * every app (and its event handlers) when the pod is registered.
+ */
+export async function appUnitSpecs(
+  podDir: string, p: PodApps, args: RunArgs, cniDns: CniDns | undefined, metadataUrl?: string,
+): Promise<AppUnitSpec[]> {
   // resolv.conf/hosts/hostname as nspawn pods get them (guest-files.ts); images with their own hosts keep it.
-  const etc = await writeGuestEtc(podDir, { mode: args.dnsConfMode, hostname: args.hostname ?? `rkt-${args.uuid}` });
+  const etc = await writeGuestEtc(podDir, { mode: args.dnsConfMode, hostname: args.hostname ?? `rkt-${args.uuid}`, cniDns });
   const specs: AppUnitSpec[] = [];
   for (const ra of p.pod.apps) {
     const image = parseImageManifest(await fs.readFile(appImageManifestPath(podDir, ra.name), 'utf8'));
     const appRootfs = appRootfsPath(podDir, ra.name);
-    const etcBinds = [...etc.binds];
-    if (etc.hostsFallback !== undefined && (await readFileInRoot(appRootfs, '/etc/hosts')) === undefined) etcBinds.push(etc.hostsFallback);
+    const etcBinds = await appEtcBinds(etc, appRootfs);
     specs.push(await buildAppUnitSpec({
       pod: p.pod, app: ra, image, appRootfs, diskShift: 0,
       disableCapabilities: args.disableCapabilities, disablePaths: args.disablePaths, disableSeccomp: args.disableSeccomp,

@@ -3,9 +3,11 @@
 // come from common/units.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writePodEtc, type PodEtcBind } from '../../common/networking/pod-etc.js';
+import type { CniDns } from '../../common/networking/cni-result.js';
+import { writePodEtc, type PodEtcBinds } from '../../common/networking/pod-etc.js';
 import { stage1RootfsPath } from '../../common/pod-layout.js';
 import type { DnsConfMode } from '../../common/stage1-contract.js';
+import { replaceFileInRoot } from '../../common/units/index.js';
 
 export interface GuestVolume {
   name: string;
@@ -28,21 +30,14 @@ export function fstabLines(volumes: readonly GuestVolume[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function writeFileIn(root: string, rel: string, content: string, mode = 0o644): Promise<void> {
-  const p = path.join(root, rel);
-  await fs.mkdir(path.dirname(p), { recursive: true });
-  await fs.rm(p, { force: true }); // never write through a symlink the image may carry
-  await fs.writeFile(p, content, { mode });
-}
-
 export async function writeGuestFiles(
   podDir: string,
   o: { machineId: string; hostname: string; volumes: readonly GuestVolume[] },
 ): Promise<void> {
   const root = stage1RootfsPath(podDir);
-  await writeFileIn(root, 'etc/machine-id', `${o.machineId}\n`, 0o444);
-  await writeFileIn(root, 'etc/hostname', `${o.hostname}\n`);
-  await writeFileIn(root, 'etc/fstab', fstabLines(o.volumes));
+  await replaceFileInRoot(root, 'etc/machine-id', `${o.machineId}\n`, 0o444);
+  await replaceFileInRoot(root, 'etc/hostname', `${o.hostname}\n`);
+  await replaceFileInRoot(root, 'etc/fstab', fstabLines(o.volumes));
   for (const v of o.volumes) await fs.mkdir(path.join(root, guestVolumePath(v.name)), { recursive: true });
   await fs.mkdir(path.join(root, 'var/log/journal', o.machineId), { recursive: true, mode: 0o2755 });
   await fs.mkdir(path.join(root, 'rkt/status'), { recursive: true });
@@ -55,7 +50,7 @@ export async function writeGuestFiles(
  * shares the host's network.
  */
 export async function writeGuestEtc(
-  podDir: string, o: { mode: DnsConfMode | undefined; hostname: string },
-): Promise<{ binds: PodEtcBind[]; hostsFallback?: PodEtcBind }> {
+  podDir: string, o: { mode: DnsConfMode | undefined; hostname: string; cniDns: CniDns | undefined },
+): Promise<PodEtcBinds> {
   return writePodEtc(podDir, { ...o, hostNetwork: false });
 }

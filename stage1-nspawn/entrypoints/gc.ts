@@ -3,23 +3,13 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { removeJournalLink } from '../../common/machined.js';
 import { machineId } from '../../common/pod-layout.js';
 import { parseGcArgs } from '../../common/stage1-contract.js';
 import { removeCgroupTree } from '../nspawn/cgroup.js';
 import { readFlavorInfo } from '../nspawn/flavor-info.js';
 import { processesRootedIn, signal, waitGone } from '../nspawn/procs.js';
 import { debugLog, runEntrypoint } from './main.js';
-
-/** `journalctl -M`'s link (--link-journal=try-guest): remove it only if it points into this pod. */
-async function removeJournalLink(podDir: string, mid: string): Promise<void> {
-  const link = path.join('/var/log/journal', mid);
-  const target = await fsp.readlink(link).catch(() => undefined);
-  if (target === undefined) return;
-  const resolvedPod = await fsp.realpath(podDir).catch(() => podDir);
-  if (target.startsWith(`${podDir}/`) || target.startsWith(`${resolvedPod}/`) || target.includes(`/${path.basename(podDir)}/`)) {
-    await fsp.rm(link, { force: true });
-  }
-}
 
 async function gc(argv: string[]): Promise<number> {
   const args = parseGcArgs(argv);
@@ -32,7 +22,7 @@ async function gc(argv: string[]): Promise<number> {
   if (stray.length > 0) debugLog(args.debug, `killed ${stray.length} process(es) left in the pod tree`);
   const info = await readFlavorInfo(podDir);
   for (const dir of info?.cgroups ?? []) if (path.basename(dir) === `rkt-${args.uuid}`) await removeCgroupTree(dir);
-  await removeJournalLink(podDir, info?.machineId ?? machineId(args.uuid));
+  await removeJournalLink(podDir, args.uuid, info?.machineId ?? machineId(args.uuid));
   // Only pods that had networking recorded it in net/ or netns; others never load the CNI code.
   if (fs.existsSync(path.join(podDir, 'net')) || fs.existsSync(path.join(podDir, 'netns'))) {
     const { teardownPodNetworks } = await import('../../common/networking/index.js');

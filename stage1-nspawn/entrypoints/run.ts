@@ -16,8 +16,8 @@ import { nspawnArgv } from '../nspawn/argv.js';
 import { enterPodCgroup } from '../nspawn/cgroup.js';
 import { writeFlavorInfo, type NspawnFlavorInfo, type UserNsOwnership } from '../nspawn/flavor-info.js';
 import { cgroupLayout, findInPath, insideSystemdUnit, isOverlayfs, machinedReachable } from '../nspawn/host.js';
-import { imageHasHosts, writeIdentity } from '../nspawn/pod-etc.js';
-import { writePodEtc } from '../../common/networking/pod-etc.js';
+import { writeIdentity } from '../nspawn/pod-etc.js';
+import { appEtcBinds, writePodEtc } from '../../common/networking/pod-etc.js';
 import { finishIdmappedOverlays, idmapPodOverlays } from '../nspawn/userns-overlay.js';
 import { prepareVolumes, volumeInPod } from '../nspawn/volumes.js';
 import { POD_DIR_IN_POD, watchdogUnit } from '../nspawn/watchdog.js';
@@ -89,8 +89,7 @@ async function appSpecs(
   for (const [i, app] of pod.apps.entries()) {
     const image = images[i] as ImageManifest;
     const appRootfs = appRootfsPath(podDir, app.name);
-    const etcBinds = [...etc.binds];
-    if (etc.hostsFallback && !(await imageHasHosts(appRootfs))) etcBinds.push(etc.hostsFallback);
+    const etcBinds = await appEtcBinds(etc, appRootfs);
     specs.push(await buildAppUnitSpec({
       pod, app, image, appRootfs, diskShift, etcBinds, volumePath: volumeInPod,
       disableCapabilities: args.disableCapabilities, disablePaths: args.disablePaths, disableSeccomp: args.disableSeccomp,
@@ -115,7 +114,7 @@ async function run(argv: string[]): Promise<number> {
   const volumeBinds = await prepareVolumes(podDir, pod, args.privateUsers?.shift ?? 0);
   const nets = await setupNetworks(podDir, pod, args, images, fd);
   try {
-    const etc = await writePodEtc(podDir, { mode: args.dnsConfMode, hostNetwork: nets.netnsPath === undefined, hostname });
+    const etc = await writePodEtc(podDir, { mode: args.dnsConfMode, hostNetwork: nets.netnsPath === undefined, hostname, cniDns: nets.cniDns });
     const mdsUrl = args.mdsToken === undefined ? undefined
       : await metadataUrl(podDir, args.mdsToken, metadataHostAddress(nets.netnsPath === undefined, nets.netInfo));
     const specs = await appSpecs(podDir, pod, images, args, etc, diskShift, mdsUrl);

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { RktError, errnoCode } from '../../common/errors.js';
+import { isMountPoint } from '../../common/mountinfo.js';
 import { overlayDir, overlayLayersPath, overlayUpperPath, overlayWorkPath } from '../../common/pod-layout.js';
 
 const run = promisify(execFile);
@@ -47,11 +48,6 @@ async function shiftTree(dir: string, shift: number, count: number): Promise<voi
 
 function escapeOverlayPath(p: string): string {
   return p.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/:/g, '\\:');
-}
-
-async function isMountPoint(p: string): Promise<boolean> {
-  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  return text.split('\n').some((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' ') === p);
 }
 
 async function unmountLayers(podDir: string, layers: readonly Layer[]): Promise<void> {

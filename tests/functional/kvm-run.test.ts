@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeKvmHarness, qemuCgroups, qemuProcesses, skipReason } from './kvm-helpers.js';
 import { firstFailingAppBody, singleAppExitBody } from './shared-bodies.js';
-import { mountOptionsAt } from '../../common/seal-stage1.js';
+import { mountOptionsAt } from '../../common/mountinfo.js';
 
 const skip = skipReason();
 
