@@ -12,6 +12,13 @@ export interface AuthEntry {
   source: string;
 }
 
+/** rkt's auth.d `dockerAuth` kind: basic credentials for Docker registries (by host[:port]). */
+export interface DockerAuthEntry {
+  registries: string[];
+  credentials: { user: string; password: string };
+  source: string;
+}
+
 export interface PathsConfig {
   data?: string;
   stage1Images?: string;
@@ -27,6 +34,8 @@ export interface Stage1Config {
 
 export interface RktConfig {
   auth: AuthEntry[];
+  /** In layer order (system, local, user): a later entry for the same registry wins. */
+  dockerAuth: DockerAuthEntry[];
   paths: PathsConfig;
   stage1: Stage1Config;
 }
@@ -71,12 +80,24 @@ function readJsonFiles(dir: string): Array<{ file: string; value: Record<string,
   return out;
 }
 
+function parseDockerAuth(value: Record<string, unknown>, file: string): DockerAuthEntry {
+  const registries = value['registries'];
+  const creds = value['credentials'];
+  const user = isRecord(creds) ? creds['user'] : undefined;
+  const password = isRecord(creds) ? creds['password'] : undefined;
+  if (!Array.isArray(registries) || registries.length === 0 || !registries.every((r) => typeof r === 'string' && r !== '') ||
+      typeof user !== 'string' || typeof password !== 'string') {
+    throw new RktError('CONFIG_INVALID', `invalid configuration ${file}: dockerAuth needs "registries" (a list of hosts) and "credentials" with "user" and "password"`);
+  }
+  return { registries: registries as string[], credentials: { user, password }, source: file };
+}
+
 export function configLayers(g: Pick<GlobalOptions, 'systemConfig' | 'localConfig' | 'userConfig'>): string[] {
   return [g.systemConfig, g.localConfig, ...(g.userConfig ? [g.userConfig] : [])];
 }
 
 export function loadConfig(g: Pick<GlobalOptions, 'systemConfig' | 'localConfig' | 'userConfig'>): RktConfig {
-  const cfg: RktConfig = { auth: [], paths: {}, stage1: {} };
+  const cfg: RktConfig = { auth: [], dockerAuth: [], paths: {}, stage1: {} };
   for (const layer of configLayers(g)) {
     for (const { file, value } of readJsonFiles(path.join(layer, 'paths.d'))) {
       if (value['rktKind'] !== 'paths') throw new RktError('CONFIG_INVALID', `invalid configuration ${file}: rktKind must be "paths" in paths.d`);
@@ -96,6 +117,10 @@ export function loadConfig(g: Pick<GlobalOptions, 'systemConfig' | 'localConfig'
       }
     }
     for (const { file, value } of readJsonFiles(path.join(layer, 'auth.d'))) {
+      if (value['rktKind'] === 'dockerAuth') {
+        cfg.dockerAuth.push(parseDockerAuth(value, file));
+        continue;
+      }
       if (value['rktKind'] !== 'auth') continue;
       const domains = value['domains'];
       const type = value['type'];
