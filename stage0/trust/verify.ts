@@ -32,7 +32,8 @@ export interface VerifyRequest {
   readonly signatureSource: string;
 }
 
-async function loadKeyFile(e: KeyFileEntry): Promise<PublicKeyInfo> {
+/** Reads a trusted OpenPGP key file and checks it holds the key its name says. */
+export async function loadKeyFile(e: KeyFileEntry): Promise<PublicKeyInfo> {
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(e.path);
@@ -48,7 +49,8 @@ async function loadKeyFile(e: KeyFileEntry): Promise<PublicKeyInfo> {
   return info;
 }
 
-async function findSigner(entries: readonly KeyFileEntry[], keyIds: readonly string[]): Promise<{ entry: KeyFileEntry; info: PublicKeyInfo } | undefined> {
+/** The first of the key files whose key (or a subkey) has one of the key IDs. */
+export async function findSigner(entries: readonly KeyFileEntry[], keyIds: readonly string[]): Promise<{ entry: KeyFileEntry; info: PublicKeyInfo } | undefined> {
   for (const entry of entries) {
     const info = await loadKeyFile(entry);
     if (keyIds.some((id) => keyHasId(info.key, id))) return { entry, info };

@@ -1,12 +1,14 @@
 // `rkt trust`: review a public key's fingerprint and store it in the local keystore for a
-// prefix (or as a root key); without key arguments the prefix's keys are discovered.
+// prefix (or as a root key); without key arguments the prefix's keys are discovered. A key is an
+// OpenPGP key or a sigstore (cosign) PEM public key, told apart by its content; a prefix is an
+// image name prefix: example.com/app for ACIs, host[:port]/path for OCI images.
 import readline from 'node:readline/promises';
 import { RktError } from '../../../common/errors.js';
 import { loadConfig } from '../../config/config.js';
 import { discoverPubkeys, discoveryPortFromEnv } from '../../fetch/discovery.js';
 import type { HttpPolicy } from '../../fetch/http.js';
-import { describeScope, validatePrefix, writeTrustedKey, type TrustScope } from '../../trust/keystore.js';
-import { readKeySource, type KeyFromSource } from '../../trust/key-source.js';
+import { describeScope, isAcIdentifier, validatePrefix, writeTrustedKey, type TrustScope } from '../../trust/keystore.js';
+import { readAnyKeySource, type AnyKeyFromSource } from '../../trust/key-source.js';
 import { formatFingerprint } from '../../trust/pgp.js';
 import type { CommandContext } from '../context.js';
 import type { CommandModule } from '../registry.js';
@@ -36,14 +38,19 @@ function scopeFrom(flags: TrustFlags, keys: readonly string[]): TrustScope {
   return { kind: 'prefix', prefix: validatePrefix(flags.prefix) };
 }
 
-function describeKey(scope: TrustScope, key: KeyFromSource): string {
+function describeKey(scope: TrustScope, key: AnyKeyFromSource): string {
   const lines = [
     `${scope.kind === 'root' ? 'Root key' : `Prefix: "${scope.kind === 'prefix' ? scope.prefix : ''}"`}`,
     `Key: "${key.source}"`,
-    `GPG key fingerprint is: ${formatFingerprint(key.fingerprint)}`,
-    ...key.uids.map((u) => `\t${u}`),
+    ...(key.kind === 'openpgp'
+      ? [`GPG key fingerprint is: ${formatFingerprint(key.fingerprint)}`, ...key.uids.map((u) => `\t${u}`)]
+      : [`Sigstore public key (${key.algorithm}), sha256 of its DER is: ${key.id}`]),
   ];
   return lines.join('\n');
+}
+
+function keyName(key: AnyKeyFromSource): string {
+  return key.kind === 'openpgp' ? `OpenPGP key ${formatFingerprint(key.fingerprint)}` : `sigstore ${key.algorithm} key sha256:${key.id}`;
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -60,7 +67,7 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-async function review(ctx: CommandContext, scope: TrustScope, key: KeyFromSource, skip: boolean): Promise<boolean> {
+async function review(ctx: CommandContext, scope: TrustScope, key: AnyKeyFromSource, skip: boolean): Promise<boolean> {
   process.stderr.write(describeKey(scope, key) + '\n');
   if (skip) return true;
   if (ctx.globals.trustKeysFromHttps && key.viaHttps) {
@@ -84,18 +91,27 @@ async function runTrust(ctx: CommandContext, keys: string[], flags: TrustFlags):
     auth: loadConfig(ctx.globals).auth,
   };
   let sources = keys;
+  if (sources.length === 0 && scope.kind === 'prefix' && !isAcIdentifier(scope.prefix)) {
+    throw new RktError('USAGE', `no key given for prefix "${scope.prefix}"`, {
+      hint: 'keys are discovered for AC names only; give the key file or URL, e.g. rkt trust --prefix=127.0.0.1:5000/acme cosign.pub',
+    });
+  }
   if (sources.length === 0 && scope.kind === 'prefix') {
     sources = await discoverPubkeys(scope.prefix, { policy, port: discoveryPortFromEnv(), debug: (l) => ctx.output.debug(l) });
     ctx.output.debug(`discovered keys for ${describeScope(scope)}: ${sources.join(', ')}`);
   }
   for (const source of sources) {
-    const key = await readKeySource(source, policy);
+    const key = await readAnyKeySource(source, policy);
     if (!(await review(ctx, scope, key, flags.skipFingerprintReview === true))) {
-      ctx.output.warn(`not trusting key ${formatFingerprint(key.fingerprint)}`);
+      ctx.output.warn(`not trusting ${keyName(key)}`);
       return 1;
     }
-    const where = await writeTrustedKey(ctx.globals.localConfig, scope, key.fingerprint, key.armored);
+    const where =
+      key.kind === 'openpgp'
+        ? await writeTrustedKey(ctx.globals.localConfig, scope, key.fingerprint, key.armored)
+        : await writeTrustedKey(ctx.globals.localConfig, scope, key.id, key.pem, 'sigstore');
     ctx.output.out(scope.kind === 'root' ? `Added root key at "${where}"` : `Added key for prefix "${scope.prefix}" at "${where}"`);
+    if (key.kind === 'sigstore') ctx.output.out(`Trusted ${keyName(key)} for ${describeScope(scope)}`);
   }
   return 0;
 }
@@ -105,8 +121,8 @@ export const trustCommand: CommandModule = {
     parent
       .command('trust')
       .description('trust a key for image verification')
-      .argument('[PUBKEY...]', 'path or http(s) URL of an armored public key (discovered from the prefix when omitted)')
-      .option('--prefix <prefix>', 'image name prefix the key may sign for')
+      .argument('[PUBKEY...]', 'path or http(s) URL of an armored OpenPGP public key or a sigstore PEM public key (discovered from the prefix when omitted)')
+      .option('--prefix <prefix>', 'image name prefix the key may sign for (example.com/app, or host[:port]/path for OCI images)')
       .option('--root', 'add a root key, trusted for every image (needs an explicit key)')
       .option('--skip-fingerprint-review', 'accept the key without asking to confirm its fingerprint')
       .option('--insecure-allow-http', 'allow fetching keys over plain http')
