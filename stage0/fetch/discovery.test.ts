@@ -76,5 +76,7 @@ test('classifyImageString tells ids, paths, URLs and names apart', () => {
   assert.equal(classifyImageString('file:///tmp/x.aci'), 'path');
   assert.equal(classifyImageString('https://example.com/x.aci'), 'url');
   assert.equal(classifyImageString('example.com/app:1.0'), 'name');
-  assert.equal(classifyImageString('docker://busybox'), 'docker');
+  assert.equal(classifyImageString('docker://busybox'), 'oci');
+  assert.equal(classifyImageString('oci:/tmp/layout:1.0'), 'oci');
+  assert.equal(classifyImageString('docker-archive:/tmp/x.tar'), 'oci');
 });

@@ -12,6 +12,8 @@ import { makeFetchEnv, type PullPolicy } from './env.js';
 import { fetchFromFile, pathFromImageString, type Fetched } from './file.js';
 import { fetchByName } from './name.js';
 import { fetchFromUrl } from './remote.js';
+import { fetchOciImage } from '../oci/fetch.js';
+import { isOciImageString } from '../oci/reference.js';
 
 export type { PullPolicy } from './env.js';
 
@@ -21,12 +23,12 @@ export interface FetchImageOptions {
   pullPolicy: PullPolicy;
 }
 
-export type ImageStringKind = 'id' | 'path' | 'url' | 'name' | 'docker';
+export type ImageStringKind = 'id' | 'path' | 'url' | 'name' | 'oci';
 
 /** How rkt reads an image argument (rkt's guess between a path and an appc name, simplified). */
 export function classifyImageString(image: string): ImageStringKind {
   if (/^sha512-[0-9a-f]*$/i.test(image)) return 'id';
-  if (image.startsWith('docker://')) return 'docker';
+  if (isOciImageString(image)) return 'oci';
   if (image.startsWith('file://')) return 'path';
   if (/^https?:\/\//i.test(image)) return 'url';
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(image)) return 'url';
@@ -38,11 +40,14 @@ export function classifyImageString(image: string): ImageStringKind {
 export async function fetchImage(ctx: CommandContext, store: Store, image: string, opts: FetchImageOptions): Promise<string> {
   const kind = classifyImageString(image);
   if (kind === 'id') return store.resolveImageId(image.toLowerCase());
-  if (kind === 'docker') {
-    throw new RktError('FETCH', `cannot fetch ${image}: docker images are not supported`, { hint: 'convert the image to an ACI and fetch that file' });
-  }
   const env = await makeFetchEnv(ctx, store);
   try {
+    if (kind === 'oci') {
+      if (opts.signature !== undefined) {
+        throw new RktError('USAGE', `--signature does not apply to ${image}`, { hint: 'OCI images carry their signatures in the registry or its lookaside storage' });
+      }
+      return await fetchOciImage(env, image, opts.pullPolicy);
+    }
     let got: Fetched;
     if (kind === 'path') {
       got = await fetchFromFile(env, pathFromImageString(image), opts.signature);

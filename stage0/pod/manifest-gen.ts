@@ -10,6 +10,7 @@ import {
 import { errnoCode, RktError } from '../../common/errors.js';
 import { resolvePortForwards } from '../../common/networking/port-forward.js';
 import type { AppArg, MountArg, PodArgs } from '../cli/app-args.js';
+import { ociCommandOf } from '../oci/config-to-app.js';
 
 export interface ResolvedApp {
   arg: AppArg;
@@ -80,8 +81,7 @@ function buildApp(r: ResolvedApp, name: string, p: PodArgs, env: Env, img: App |
         exec: [], user: '0', group: '0', supplementaryGIDs: [], eventHandlers: [], workingDirectory: '/', environment: [],
         mountPoints: [], ports: [], isolators: [],
       };
-  if (a.exec !== undefined) app.exec = [a.exec];
-  if (a.args !== undefined) app.exec = [...app.exec, ...a.args];
+  app.exec = execFor(r.manifest, app.exec, a);
   if (app.exec.length === 0) throw new RktError('USAGE', `app ${name} has no exec`, { hint: 'give one with --exec after the image' });
   if (a.user !== undefined) app.user = a.user;
   if (a.group !== undefined) app.group = a.group;
@@ -101,6 +101,23 @@ function buildApp(r: ResolvedApp, name: string, p: PodArgs, env: Env, img: App |
   };
   if (a.readonlyRootfs !== undefined) ra.readOnlyRootFS = a.readonlyRootfs;
   return ra;
+}
+
+/**
+ * The command line of an app. ACIs keep rkt's rule (--exec replaces the exec, args are appended). OCI
+ * images get Docker's: --exec replaces the Entrypoint (and, as `docker run --entrypoint` does, drops the
+ * image's Cmd), and `-- ARGS ---` replace the Cmd (rkt#3909).
+ */
+function execFor(image: ImageManifest, exec: readonly string[], a: AppArg): string[] {
+  const oci = ociCommandOf(image);
+  if (!oci) {
+    let out = a.exec !== undefined ? [a.exec] : [...exec];
+    if (a.args !== undefined) out = [...out, ...a.args];
+    return out;
+  }
+  const entrypoint = a.exec !== undefined ? [a.exec] : oci.entrypoint;
+  const cmd = a.args !== undefined ? a.args : a.exec !== undefined ? [] : oci.cmd;
+  return [...entrypoint, ...cmd];
 }
 
 /** The pod manifest for `run`/`prepare` with images on the command line. */
@@ -128,15 +145,49 @@ export async function generatePodManifest(p: PodArgs, apps: readonly ResolvedApp
     out.push(buildApp(r, name, p, env, r.manifest.app, r.arg));
   }
   checkVolumes(p.volumes, out);
+  const seeded = imageVolumes(p.volumes, apps, out);
+  const annotations = [{ name: 'coreos.com/rkt/stage1/mutable', value: 'false' }];
+  if (seeded.seeds.length > 0) annotations.push({ name: SEED_VOLUMES_ANNOTATION, value: JSON.stringify(seeded.seeds) });
   return {
     acKind: 'PodManifest',
     acVersion: AC_VERSION,
     apps: out,
-    volumes: p.volumes,
+    volumes: [...p.volumes, ...seeded.volumes],
     isolators: [],
-    annotations: [{ name: 'coreos.com/rkt/stage1/mutable', value: 'false' }],
+    annotations,
     ports: exposedPorts(p, apps),
   };
+}
+
+/** Pod annotation listing the empty volumes a stage1 fills from an app's image (OCI VOLUME semantics). */
+export const SEED_VOLUMES_ANNOTATION = 'rkt-ts/oci/seed-volumes';
+
+export interface VolumeSeed {
+  volume: string;
+  app: string;
+  path: string;
+}
+
+/**
+ * An OCI image's VOLUMEs that the command line leaves alone (no --volume of that name, no --mount on
+ * that path) become empty volumes seeded with the image's content there, as Docker makes them; each
+ * is shared by the apps of the pod that declare it, and seeded from the first.
+ */
+function imageVolumes(declared: readonly Volume[], apps: readonly ResolvedApp[], out: readonly RuntimeApp[]): { volumes: Volume[]; seeds: VolumeSeed[] } {
+  const names = new Set(declared.map((v) => v.name));
+  const volumes: Volume[] = [];
+  const seeds: VolumeSeed[] = [];
+  apps.forEach((r, i) => {
+    const ra = out[i];
+    if (!ra || !ociCommandOf(r.manifest)) return;
+    for (const mp of r.manifest.app?.mountPoints ?? []) {
+      if (names.has(mp.name) || ra.mounts.some((m) => m.path === mp.path || m.path === mp.name)) continue;
+      names.add(mp.name);
+      volumes.push({ name: mp.name, kind: 'empty', mode: '0755', uid: 0, gid: 0 });
+      seeds.push({ volume: mp.name, app: ra.name, path: mp.path });
+    }
+  });
+  return { volumes, seeds };
 }
 
 /** --port values as the manifest's ports; checked now against the images so a typo fails before the pod starts. */

@@ -12,8 +12,15 @@ export interface LayerRecord {
   name: string;
   /** Mount point relative to the pod dir. */
   target: string;
-  /** Absolute lower dir (the rendered tree's rootfs in the store). */
+  /** Absolute lower dir: the rendered tree's rootfs, or the upper-most layer of an OCI image. */
   lower: string;
+  /** OCI images: every layer tree, upper first (lowers[0] === lower). Absent for a single lower. */
+  lowers?: string[];
+}
+
+/** Every lower dir of a record, upper first. */
+export function lowersOf(l: LayerRecord): string[] {
+  return l.lowers ?? [l.lower];
 }
 
 export async function writeLayerRecords(podDir: string, layers: LayerRecord[]): Promise<void> {
@@ -41,10 +48,14 @@ export async function readLayerRecords(podDir: string): Promise<LayerRecord[]> {
     const name = r['name'];
     const target = r['target'];
     const lower = r['lower'];
+    const lowers = r['lowers'];
     if (typeof name !== 'string' || typeof target !== 'string' || typeof lower !== 'string' || target.split('/').includes('..')) {
       throw new RktError('POD_INVALID', `invalid ${overlayLayersPath(podDir)}: entry ${i} needs name, target, lower`);
     }
-    return { name, target, lower };
+    if (lowers !== undefined && (!Array.isArray(lowers) || lowers.length === 0 || !lowers.every((x) => typeof x === 'string' && path.isAbsolute(x)))) {
+      throw new RktError('POD_INVALID', `invalid ${overlayLayersPath(podDir)}: entry ${i} has a malformed lowers list`);
+    }
+    return lowers === undefined ? { name, target, lower } : { name, target, lower, lowers: lowers as string[] };
   });
 }
 
@@ -52,7 +63,7 @@ export async function readLayerRecords(podDir: string): Promise<LayerRecord[]> {
 export async function mountLayer(podDir: string, l: LayerRecord): Promise<void> {
   await mountOverlay({
     target: path.join(podDir, l.target),
-    lower: l.lower,
+    lowers: lowersOf(l),
     upper: overlayUpperPath(podDir, l.name),
     work: overlayWorkPath(podDir, l.name),
   });
@@ -63,7 +74,7 @@ export async function ensureOverlaysMounted(podDir: string): Promise<void> {
   for (const l of await readLayerRecords(podDir)) {
     if (await isMountPoint(path.join(podDir, l.target))) continue;
     try {
-      await fs.access(l.lower);
+      for (const lower of lowersOf(l)) await fs.access(lower);
     } catch {
       throw new RktError('POD_INVALID', `cannot mount ${l.target}: its image tree ${l.lower} is gone from the store`, {
         hint: 'the image was removed after the pod was prepared; prepare the pod again',

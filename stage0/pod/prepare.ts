@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import { parsePodManifest, serializeImageManifest, serializePodManifest, type PodManifest } from '../../common/appc/index.js';
 import { describeCause, errnoCode, RktError } from '../../common/errors.js';
 import {
-  appImageManifestPath, appInfoDir, appInfoManifestPath, appDir, podCreatedPath, podManifestPath, stage1Dir, stage1ImageIdPath,
+  appRootfsPath, appImageManifestPath, appInfoDir, appInfoManifestPath, appDir, podCreatedPath, podManifestPath, stage1Dir, stage1ImageIdPath,
   stage1ManifestPath, appStatusDir,
 } from '../../common/pod-layout.js';
 import type { PodArgs } from '../cli/app-args.js';
@@ -17,7 +17,10 @@ import { generatePodManifest, checkVolumes, type ResolvedApp } from './manifest-
 import { unmountAllUnder } from './mounts.js';
 import { allocatePrivateUsers, checkUsernsSupport } from './private-users.js';
 import { createPod, movePod, podLockDir, releasePod, type PodLock } from './transitions.js';
-import { layoutTrees } from './trees.js';
+import { layoutTrees, type TreeSources } from './trees.js';
+import { overlayFits } from './mounts.js';
+import { resolveOciUser } from './oci-user.js';
+import { annotationOf, OCI_ANNOTATION } from '../oci/config-to-app.js';
 import { newPodUuid } from './uuid.js';
 
 export interface PreparedPod {
@@ -69,14 +72,14 @@ async function fill(ctx: CommandContext, p: PodArgs, lock: PodLock): Promise<Pod
 
   ctx.output.progress('rendering images');
   const s1Tree = await store.renderTree(stage1.imageId);
-  const apps: { name: string; rootfs: string }[] = [];
+  const apps: TreeSources['apps'] = [];
   for (const a of manifest.apps) {
-    const tree = await store.renderTree(a.image.id);
-    apps.push({ name: a.name, rootfs: tree.rootfs });
+    apps.push(await appTree(ctx, store, a.name, a.image.id, p.noOverlay));
     await fs.mkdir(appInfoDir(podDir, a.name), { recursive: true });
     await fs.writeFile(appInfoManifestPath(podDir, a.name), serializeImageManifest(await store.getImageManifest(a.image.id)));
   }
   await layoutTrees(podDir, { stage1Rootfs: s1Tree.rootfs, apps }, !p.noOverlay);
+  if (await applyOciUsers(ctx, store, podDir, manifest, p)) await fs.writeFile(podManifestPath(podDir), serializePodManifest(manifest));
   for (const a of manifest.apps) {
     await fs.mkdir(appDir(podDir, a.name), { recursive: true });
     await fs.copyFile(appInfoManifestPath(podDir, a.name), appImageManifestPath(podDir, a.name));
@@ -91,6 +94,47 @@ async function fill(ctx: CommandContext, p: PodArgs, lock: PodLock): Promise<Pod
   }
   for (const id of [stage1.imageId, ...manifest.apps.map((a) => a.image.id)]) await store.touchLastUsed(id).catch(() => undefined);
   return manifest;
+}
+
+/**
+ * Where an app's tree comes from. OCI images are mounted as their layer stack (each layer shared with
+ * every image and pod that has it); a stack too long for one mount's options, an image without layers,
+ * and --no-overlay copies use the image flattened into one tree instead.
+ */
+async function appTree(ctx: CommandContext, store: Store, name: string, imageId: string, noOverlay: boolean): Promise<TreeSources['apps'][number]> {
+  const info = await store.getImageInfo(imageId);
+  if (info.oci && !noOverlay) {
+    const lowers = await store.layerStack(imageId);
+    // upper/work live in the pod dir: budget generously for their paths.
+    if (lowers.length > 0 && overlayFits(lowers, 600)) {
+      ctx.output.debug(`app ${name}: ${lowers.length} OCI layer trees as overlay lower dirs`);
+      return { name, rootfs: lowers[0] as string, lowers };
+    }
+    ctx.output.debug(`app ${name}: ${lowers.length} layers do not fit one overlay mount; using the image flattened into one tree`);
+  }
+  return { name, rootfs: (await store.renderTree(imageId)).rootfs };
+}
+
+/**
+ * OCI images name their user the Docker way (names, uid without gid, group memberships); the names are
+ * resolved now in the app's laid-out rootfs and written into the pod manifest as numbers. --user/--group
+ * on the command line win. Returns whether the manifest changed.
+ */
+async function applyOciUsers(ctx: CommandContext, store: Store, podDir: string, manifest: PodManifest, p: PodArgs): Promise<boolean> {
+  let changed = false;
+  for (const [i, a] of manifest.apps.entries()) {
+    const img = await store.getImageManifest(a.image.id);
+    const user = annotationOf(img, OCI_ANNOTATION.user);
+    const arg = p.apps[i];
+    if (user === undefined || !a.app || arg?.user !== undefined || arg?.group !== undefined) continue;
+    const id = await resolveOciUser(appRootfsPath(podDir, a.name), user, a.name, img.name);
+    ctx.output.debug(`app ${a.name}: image user "${user}" is uid ${id.uid} gid ${id.gid} groups [${id.supplementaryGids.join(',')}]`);
+    a.app.user = String(id.uid);
+    a.app.group = String(id.gid);
+    if (arg?.supplementaryGids === undefined) a.app.supplementaryGIDs = id.supplementaryGids;
+    changed = true;
+  }
+  return changed;
 }
 
 /** Prepares a pod; returns it still in prepare/ with its exclusive lock held. */

@@ -9,7 +9,8 @@ import { mountLayer, writeLayerRecords, type LayerRecord } from './overlays.js';
 
 export interface TreeSources {
   stage1Rootfs: string;
-  apps: { name: string; rootfs: string }[];
+  /** `rootfs`: a flat tree (ACIs, and OCI images with --no-overlay); `lowers`: an OCI image's layers, upper first. */
+  apps: { name: string; rootfs: string; lowers?: string[] }[];
 }
 
 async function copyTree(src: string, dest: string): Promise<void> {
@@ -28,7 +29,10 @@ export async function layoutTrees(podDir: string, src: TreeSources, overlay: boo
   const rel = (p: string): string => path.relative(podDir, p);
   const layers: LayerRecord[] = [
     { name: STAGE1_OVERLAY, target: rel(stage1RootfsPath(podDir)), lower: src.stage1Rootfs },
-    ...src.apps.map((a) => ({ name: appOverlayName(a.name), target: rel(appRootfsPath(podDir, a.name)), lower: a.rootfs })),
+    ...src.apps.map((a): LayerRecord => {
+      const base = { name: appOverlayName(a.name), target: rel(appRootfsPath(podDir, a.name)), lower: a.lowers?.[0] ?? a.rootfs };
+      return a.lowers && a.lowers.length > 1 ? { ...base, lowers: a.lowers } : base;
+    }),
   ];
   // Record first: if a mount fails, the teardown still knows what to look for.
   await writeLayerRecords(podDir, layers);

@@ -1,10 +1,13 @@
 // Image garbage collection: drop rendered trees and images that no pod references and that have not
 // been used within the grace period. Pods are read from <dataDir>/pods/<state>/<uuid>/ (tolerantly).
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { podDirIn, podManifestPath, stage1ImageIdPath, overlayLayersPath, type PodStateDir } from '../../common/pod-layout.js';
 import type { Store } from './index.js';
-import { treeRenderedFile } from './layout.js';
+import { LAYER_DIR_RE, layerLockFile, ociBlobFile, treeRenderedFile } from './layout.js';
+import { readLayerRecord } from './oci.js';
+import { removeViaTmp } from './fsutil.js';
+import { tryWithLock } from './locks.js';
 import { listTrees, removeTree } from './trees.js';
 
 /** Pod states whose pods may still use their images or trees (garbage pods never ran). */
@@ -13,6 +16,8 @@ const LIVE_STATES: readonly PodStateDir[] = ['embryo', 'prepare', 'prepared', 'r
 export interface PodReferences {
   readonly images: Set<string>;
   readonly trees: Set<string>;
+  /** OCI layer dirs (sha256-<hex>) that pods mount as overlay lowers. */
+  readonly layers: Set<string>;
 }
 
 async function readText(p: string): Promise<string | undefined> {
@@ -34,8 +39,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** Image IDs and tree IDs referenced by any pod directory. */
 export async function podReferences(store: Store): Promise<PodReferences> {
-  const refs: PodReferences = { images: new Set(), trees: new Set() };
+  const refs: PodReferences = { images: new Set(), trees: new Set(), layers: new Set() };
   const treesRoot = store.layout.trees + path.sep;
+  const layersRoot = store.layout.layers + path.sep;
+  const addLowerPath = (p: string): void => {
+    if (!p.startsWith(layersRoot)) return addTreePath(p);
+    const dir = p.slice(layersRoot.length).split(path.sep)[0];
+    if (dir) refs.layers.add(dir);
+  };
   const addTreePath = (p: string): void => {
     if (!p.startsWith(treesRoot)) return;
     const id = p.slice(treesRoot.length).split(path.sep)[0];
@@ -58,7 +69,11 @@ export async function podReferences(store: Store): Promise<PodReferences> {
       if (legacyTree) refs.trees.add(legacyTree);
       const layers = jsonOrUndefined(await readText(overlayLayersPath(pod)));
       if (Array.isArray(layers)) {
-        for (const l of layers) if (isRecord(l) && typeof l['lower'] === 'string') addTreePath(l['lower']);
+        for (const l of layers) {
+          if (!isRecord(l)) continue;
+          if (typeof l['lower'] === 'string') addLowerPath(l['lower']);
+          if (Array.isArray(l['lowers'])) for (const x of l['lowers']) if (typeof x === 'string') addLowerPath(x);
+        }
       }
     }
   }
@@ -68,6 +83,7 @@ export async function podReferences(store: Store): Promise<PodReferences> {
 export interface GcResult {
   removedTrees: string[];
   removedImages: string[];
+  removedLayers: string[];
 }
 
 export async function collectImageGarbage(store: Store, gracePeriodMs: number, now = new Date()): Promise<GcResult> {
@@ -75,7 +91,7 @@ export async function collectImageGarbage(store: Store, gracePeriodMs: number, n
   const cutoff = now.getTime() - gracePeriodMs;
   const images = await store.listImages();
   const present = new Set(images.map((i) => i.id));
-  const result: GcResult = { removedTrees: [], removedImages: [] };
+  const result: GcResult = { removedTrees: [], removedImages: [], removedLayers: [] };
 
   for (const t of await listTrees(store.layout)) {
     if (refs.trees.has(t.treeId)) {
@@ -96,5 +112,40 @@ export async function collectImageGarbage(store: Store, gracePeriodMs: number, n
       // removed concurrently: nothing to do
     }
   }
+  result.removedLayers = await collectLayers(store, refs, cutoff);
   return result;
+}
+
+/**
+ * OCI layer trees and blobs that no remaining image lists and no pod mounts. A layer newer than the grace
+ * period is kept: a fetch may have unpacked it and not yet published the image that lists it.
+ */
+async function collectLayers(store: Store, refs: PodReferences, cutoff: number): Promise<string[]> {
+  const used = new Set<string>(refs.layers);
+  const usedBlobs = new Set<string>();
+  for (const img of await store.listImages()) {
+    for (const l of img.oci?.layers ?? []) {
+      used.add(`sha256-${l.diffId.slice('sha256:'.length)}`);
+      usedBlobs.add(l.digest.slice(l.digest.indexOf(':') + 1));
+    }
+  }
+  const removed: string[] = [];
+  for (const dir of await readdir(store.layout.layers).catch(() => [] as string[])) {
+    if (!LAYER_DIR_RE.test(dir) || used.has(dir)) continue;
+    const full = path.join(store.layout.layers, dir);
+    const st = await stat(full).catch(() => undefined);
+    if (!st || st.mtimeMs > cutoff) continue;
+    const rec = await readLayerRecord(store.layout, dir.slice('sha256-'.length));
+    const gone = await tryWithLock(layerLockFile(store.layout, dir.slice('sha256-'.length)), 'exclusive', async (lock) => {
+      const r = await removeViaTmp(full, store.layout.tmp);
+      await lock.unlinkFile();
+      return r;
+    });
+    if (gone !== true) continue;
+    removed.push(dir);
+    if (rec && !usedBlobs.has(rec.digest.slice(rec.digest.indexOf(':') + 1))) {
+      await rm(ociBlobFile(store.layout, rec.digest.slice(rec.digest.indexOf(':') + 1)), { force: true });
+    }
+  }
+  return removed;
 }

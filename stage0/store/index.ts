@@ -13,8 +13,11 @@ import { readInfo, serializeInfo, type ImageInfo } from './info.js';
 import { blobFile, imageDir, imageLockFile, infoFile, manifestFile, storeLayout, type StoreLayout } from './layout.js';
 import { listImageIds, parseNameRef, pickByName, resolveImageId } from './resolve.js';
 import { layersOf, planLayers, renderTree, type DepSource, type RenderedTree } from './render.js';
+import { ensureLayer, hasLayer, importOciImage, layerStack, type LayerRecordJson, type OciImport } from './oci.js';
+import { renderOciTree, extractOciImage } from './oci-render.js';
 
-export type { ImageInfo } from './info.js';
+export type { ImageInfo, OciImageInfo, OciLayerInfo } from './info.js';
+export type { OciImport } from './oci.js';
 export type { ImportMeta } from './import.js';
 export type { RenderedTree } from './render.js';
 
@@ -35,6 +38,13 @@ export interface Store {
   listImages(): Promise<ImageInfo[]>;
   removeImage(id: string): Promise<void>;
   blobPath(id: string): string;
+  /** OCI: whether the layer tree for this diff_id is in the store. */
+  hasLayer(diffId: string): Promise<boolean>;
+  /** OCI: unpacks a layer once (under its lock) unless it is already there. */
+  ensureLayer(diffId: string, produce: (work: { rootfs: string; blobTmp: string }) => Promise<Omit<LayerRecordJson, 'diffId'>>): Promise<'present' | 'unpacked'>;
+  importOciImage(imp: OciImport): Promise<string>;
+  /** OCI: the image's layer trees, upper first. */
+  layerStack(id: string): Promise<string[]>;
 }
 
 function notFound(id: string): RktError {
@@ -119,8 +129,17 @@ export async function openStore(dataDir: string): Promise<Store> {
     findImageByName,
     getImageInfo,
     getImageManifest,
-    renderTree: (id) => renderTree(layout, deps, id),
+    async renderTree(id) {
+      const info = await readInfo(infoFile(layout, id));
+      if (info?.oci) return renderOciTree(layout, info);
+      return renderTree(layout, deps, id);
+    },
     async extractImage(id, dir, opts) {
+      const info = await readInfo(infoFile(layout, id));
+      if (info?.oci) {
+        await extractOciImage(layout, info, dir, opts.rootfsOnly);
+        return;
+      }
       const plan = opts.withDeps ? await planLayers(deps, id) : [{ id, whitelists: [], top: true }];
       const layers = layersOf(layout, plan);
       if (opts.rootfsOnly) await extractLayers(layers, dir);
@@ -146,6 +165,12 @@ export async function openStore(dataDir: string): Promise<Store> {
       if (!gone) throw notFound(id);
     },
     blobPath: (id) => blobFile(layout, id),
+    hasLayer: (diffId) => hasLayer(layout, diffId),
+    ensureLayer: (diffId, produce) => ensureLayer(layout, diffId, produce),
+    importOciImage: (imp) => importOciImage(layout, imp),
+    async layerStack(id) {
+      return layerStack(layout, await getImageInfo(id));
+    },
   };
   return store;
 }

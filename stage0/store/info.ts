@@ -14,6 +14,28 @@ export interface ImageInfo {
   etag?: string;
   cacheMaxAge?: number;
   signatureVerified?: boolean;
+  /** Which key verified the image ("sigstore key … trusted for …"), when one did. */
+  verifiedBy?: string;
+  /** Set for OCI/Docker images; ACIs have none. */
+  oci?: OciImageInfo;
+}
+
+export interface OciLayerInfo {
+  /** Digest of the blob as served (compressed). */
+  digest: string;
+  /** sha256 of the uncompressed tar: the key of the layer tree. */
+  diffId: string;
+  size: number;
+  mediaType: string;
+}
+
+export interface OciImageInfo {
+  /** The reference it was fetched by, e.g. docker://127.0.0.1:5000/acme/app:1.0. */
+  reference: string;
+  manifestDigest: string;
+  configDigest: string;
+  /** Bottom layer first, as in the manifest. */
+  layers: OciLayerInfo[];
 }
 
 interface InfoJson {
@@ -27,6 +49,8 @@ interface InfoJson {
   etag?: string;
   cacheMaxAge?: number;
   signatureVerified?: boolean;
+  verifiedBy?: string;
+  oci?: OciImageInfo;
 }
 
 export function serializeInfo(info: ImageInfo): string {
@@ -42,6 +66,8 @@ export function serializeInfo(info: ImageInfo): string {
   if (info.etag !== undefined) j.etag = info.etag;
   if (info.cacheMaxAge !== undefined) j.cacheMaxAge = info.cacheMaxAge;
   if (info.signatureVerified !== undefined) j.signatureVerified = info.signatureVerified;
+  if (info.verifiedBy !== undefined) j.verifiedBy = info.verifiedBy;
+  if (info.oci !== undefined) j.oci = info.oci;
   return JSON.stringify(j, null, 1) + '\n';
 }
 
@@ -93,7 +119,40 @@ export function parseInfo(text: string, file: string): ImageInfo {
     if (typeof sv !== 'boolean') throw bad(file, 'signatureVerified must be a boolean');
     info.signatureVerified = sv;
   }
+  const vb = optStr('verifiedBy');
+  if (vb !== undefined) info.verifiedBy = vb;
+  if (o['oci'] !== undefined) info.oci = parseOciInfo(o['oci'], file);
   return info;
+}
+
+const OCI_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+function parseOciInfo(v: unknown, file: string): OciImageInfo {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(file, 'oci must be an object');
+  const o = v as Record<string, unknown>;
+  const s = (k: string, x: unknown, re?: RegExp): string => {
+    if (typeof x !== 'string' || (re && !re.test(x))) throw bad(file, `oci.${k} is not valid`);
+    return x;
+  };
+  const layers = o['layers'];
+  if (!Array.isArray(layers)) throw bad(file, 'oci.layers must be a list');
+  return {
+    reference: s('reference', o['reference']),
+    manifestDigest: s('manifestDigest', o['manifestDigest'], OCI_DIGEST),
+    configDigest: s('configDigest', o['configDigest'], OCI_DIGEST),
+    layers: layers.map((l: unknown, i) => {
+      if (typeof l !== 'object' || l === null) throw bad(file, `oci.layers[${i}] must be an object`);
+      const r = l as Record<string, unknown>;
+      const size = r['size'];
+      if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw bad(file, `oci.layers[${i}].size is not valid`);
+      return {
+        digest: s(`layers[${i}].digest`, r['digest'], /^sha(256:[0-9a-f]{64}|512:[0-9a-f]{128})$/),
+        diffId: s(`layers[${i}].diffId`, r['diffId'], OCI_DIGEST),
+        size,
+        mediaType: s(`layers[${i}].mediaType`, r['mediaType']),
+      };
+    }),
+  };
 }
 
 /** Reads info.json; undefined when the image is not (or no longer) in the store. */

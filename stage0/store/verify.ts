@@ -7,6 +7,7 @@ import type { Store } from './index.js';
 import { treeRenderedFile, treeRootfs } from './layout.js';
 import { listTrees } from './trees.js';
 import { imageIdFromDigest } from '../image/scan.js';
+import { verifyOciImage } from './oci-verify.js';
 
 export interface VerifyResult {
   readonly id: string;
@@ -23,11 +24,16 @@ async function hashFile(file: string): Promise<string> {
 
 export async function verifyImage(store: Store, id: string): Promise<VerifyResult> {
   const problems: string[] = [];
-  try {
-    const actual = await hashFile(store.blobPath(id));
-    if (actual !== id) problems.push(`blob hashes to ${actual}`);
-  } catch (err) {
-    problems.push(`cannot read blob: ${describeCause(err)}`);
+  const info = await store.getImageInfo(id);
+  if (info.oci) {
+    problems.push(...(await verifyOciImage(store.layout, info)));
+  } else {
+    try {
+      const actual = await hashFile(store.blobPath(id));
+      if (actual !== id) problems.push(`blob hashes to ${actual}`);
+    } catch (err) {
+      problems.push(`cannot read blob: ${describeCause(err)}`);
+    }
   }
   try {
     await store.getImageManifest(id);

@@ -4,11 +4,12 @@ import { copyFile, rename, rm } from 'node:fs/promises';
 import { openStore } from '../../store/index.js';
 import type { ActionBinder } from '../registry.js';
 import { refuseExistingFile } from './image-shared.js';
+import { exportOciArchive } from '../../store/oci-verify.js';
 
 export function registerImageExport(image: Command, bind: ActionBinder): void {
   image
     .command('export')
-    .description('export a stored image to an ACI file')
+    .description('export a stored image to an ACI file (OCI images: to an oci-archive)')
     .argument('<IMAGE>', 'image ID, ID prefix or name')
     .argument('<OUT>', 'ACI file to write')
     .option('--overwrite', 'replace OUT if it exists')
@@ -19,7 +20,9 @@ export function registerImageExport(image: Command, bind: ActionBinder): void {
         await refuseExistingFile(out, flags.overwrite === true);
         const tmp = `${out}.tmp-${process.pid}`;
         try {
-          await copyFile(store.blobPath(id), tmp);
+          const info = await store.getImageInfo(id);
+          if (info.oci) await exportOciArchive(store.layout, info, tmp);
+          else await copyFile(store.blobPath(id), tmp);
           await rename(tmp, out);
         } catch (err) {
           await rm(tmp, { force: true });

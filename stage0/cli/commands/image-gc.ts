@@ -36,7 +36,7 @@ export function registerImageGc(image: Command, bind: ActionBinder): void {
         const r = await collectImageGarbage(store, grace);
         for (const t of r.removedTrees) ctx.output.warn(`removed tree ${t}`);
         for (const id of r.removedImages) ctx.output.out(id);
-        ctx.output.warn(`${r.removedImages.length} image(s) and ${r.removedTrees.length} tree(s) removed`);
+        ctx.output.warn(`${r.removedImages.length} image(s), ${r.removedTrees.length} tree(s) and ${r.removedLayers.length} OCI layer(s) removed`);
         return 0;
       }),
     );

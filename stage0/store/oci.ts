@@ -1,0 +1,167 @@
+// OCI images in the store: layer trees keyed by diff_id and shared by every image that has the layer,
+// compressed blobs beside them, and the image dir (synthesised appc manifest, the OCI manifest and
+// config as served, info.json). Same rules as ACIs: work dir + one rename, under flocks.
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { RktError, errnoCode } from '../../common/errors.js';
+import { serializeImageManifest, type ImageManifest } from '../../common/appc/index.js';
+import { fsyncPath, makeWorkDir, removeViaTmp, writeFileAtomic } from './fsutil.js';
+import { withLock } from './locks.js';
+import { readInfo, serializeInfo, type ImageInfo, type OciImageInfo } from './info.js';
+import {
+  imageDir, imageLockFile, infoFile, layerDir, layerInfoFile, layerLockFile, layerRootfs, ociBlobFile, type StoreLayout,
+} from './layout.js';
+
+/** The store key of an OCI image: rkt's sha512- form over the manifest bytes, so IDs, prefixes and pod manifests stay appc. */
+export function ociImageId(manifestBytes: Buffer): string {
+  return `sha512-${createHash('sha512').update(manifestBytes).digest('hex').slice(0, 64)}`;
+}
+
+const hexOf = (digest: string): string => digest.slice(digest.indexOf(':') + 1);
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+export interface LayerRecordJson {
+  diffId: string;
+  digest: string;
+  mediaType: string;
+  compressedSize: number;
+  uncompressedSize: number;
+}
+
+export async function hasLayer(layout: StoreLayout, diffId: string): Promise<boolean> {
+  return exists(layerInfoFile(layout, hexOf(diffId)));
+}
+
+/**
+ * Makes sure the layer tree for `diffId` is in the store. `produce` fills a work dir's rootfs (and writes
+ * the compressed blob to `blobTmp`); it runs only when the layer is missing, under the layer's lock, so
+ * two fetches of images that share a layer unpack it once. A failed or killed produce leaves only a
+ * work dir that the next openStore sweeps.
+ */
+export async function ensureLayer(
+  layout: StoreLayout,
+  diffId: string,
+  produce: (work: { rootfs: string; blobTmp: string }) => Promise<Omit<LayerRecordJson, 'diffId'>>,
+): Promise<'present' | 'unpacked'> {
+  const hex = hexOf(diffId);
+  if (await hasLayer(layout, diffId)) return 'present';
+  await mkdir(layout.layers, { recursive: true, mode: 0o700 });
+  await mkdir(path.join(layout.blobs, 'sha256'), { recursive: true, mode: 0o700 });
+  return withLock(layerLockFile(layout, hex), 'exclusive', async () => {
+    if (await hasLayer(layout, diffId)) return 'present';
+    // A layer dir is published with its layer.json; one without it is debris from an older crash.
+    await removeViaTmp(layerDir(layout, hex), layout.tmp);
+    const work = await makeWorkDir(layout.tmp, 'layer');
+    try {
+      const rootfs = path.join(work, 'rootfs');
+      const blobTmp = path.join(work, 'blob');
+      const rec = await produce({ rootfs, blobTmp });
+      await writeFileAtomic(path.join(work, 'layer.json'), JSON.stringify({ diffId, ...rec }, null, 1) + '\n');
+      if (await exists(blobTmp)) {
+        await rename(blobTmp, ociBlobFile(layout, hexOf(rec.digest)));
+      }
+      await rename(work, layerDir(layout, hex));
+      await fsyncPath(layout.layers);
+      return 'unpacked';
+    } catch (err) {
+      await removeViaTmp(work, layout.tmp).catch(() => {});
+      throw err;
+    }
+  });
+}
+
+export interface OciImport {
+  manifestBytes: Buffer;
+  configBytes: Buffer;
+  appManifest: ImageManifest;
+  oci: OciImageInfo;
+  name: string;
+  labels: Record<string, string>;
+  verifiedBy?: string;
+  signatureVerified: boolean;
+}
+
+/** Publishes an OCI image whose layers are all in the store; idempotent like importAci. */
+export async function importOciImage(layout: StoreLayout, imp: OciImport): Promise<string> {
+  const id = ociImageId(imp.manifestBytes);
+  for (const l of imp.oci.layers) {
+    if (!(await hasLayer(layout, l.diffId))) throw new RktError('INTERNAL', `layer ${l.diffId} of ${imp.oci.reference} is missing from the store`);
+  }
+  const now = new Date();
+  const size = imp.oci.layers.reduce((n, l) => n + l.size, 0);
+  const info: ImageInfo = {
+    id, name: imp.name, labels: imp.labels, importTime: now, lastUsed: now, size, origin: imp.oci.reference,
+    signatureVerified: imp.signatureVerified, oci: imp.oci,
+    ...(imp.verifiedBy !== undefined ? { verifiedBy: imp.verifiedBy } : {}),
+  };
+  const work = await makeWorkDir(layout.tmp, 'import');
+  try {
+    await writeFileAtomic(path.join(work, 'manifest'), serializeImageManifest(imp.appManifest));
+    await writeFileAtomic(path.join(work, 'oci-manifest.json'), imp.manifestBytes);
+    await writeFileAtomic(path.join(work, 'oci-config.json'), imp.configBytes);
+    await writeFileAtomic(path.join(work, 'info.json'), serializeInfo(info));
+    await fsyncPath(work);
+    await withLock(imageLockFile(layout, id), 'exclusive', async () => {
+      const existing = await readInfo(infoFile(layout, id));
+      if (existing) {
+        // The same manifest again (another tag, or a re-pull): keep it; a verified fetch upgrades the record,
+        // an unverified one never downgrades it.
+        existing.origin = imp.oci.reference;
+        if (existing.oci) existing.oci.reference = imp.oci.reference;
+        if (imp.signatureVerified) {
+          existing.signatureVerified = true;
+          if (imp.verifiedBy !== undefined) existing.verifiedBy = imp.verifiedBy;
+        }
+        existing.labels = imp.labels;
+        existing.name = imp.name;
+        await writeFileAtomic(infoFile(layout, id), serializeInfo(existing));
+        return;
+      }
+      await rm(imageDir(layout, id), { recursive: true, force: true });
+      await rename(work, imageDir(layout, id));
+      await fsyncPath(layout.images);
+    });
+    return id;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The layer trees of an OCI image, upper first (overlayfs lowerdir order). */
+export async function layerStack(layout: StoreLayout, info: ImageInfo): Promise<string[]> {
+  if (!info.oci) throw new RktError('INTERNAL', `image ${info.id} is not an OCI image`);
+  const out: string[] = [];
+  for (const l of [...info.oci.layers].reverse()) {
+    const hex = hexOf(l.diffId);
+    if (!(await exists(layerInfoFile(layout, hex)))) {
+      throw new RktError('STORE', `layer ${l.diffId} of image ${info.id} is missing from the store`, {
+        hint: `fetch ${info.oci.reference} again`,
+      });
+    }
+    out.push(layerRootfs(layout, hex));
+  }
+  return out;
+}
+
+export async function readLayerRecord(layout: StoreLayout, diffIdHex: string): Promise<LayerRecordJson | undefined> {
+  try {
+    const v: unknown = JSON.parse(await readFile(layerInfoFile(layout, diffIdHex), 'utf8'));
+    if (typeof v !== 'object' || v === null) return undefined;
+    const r = v as Record<string, unknown>;
+    if (typeof r['digest'] !== 'string' || typeof r['diffId'] !== 'string') return undefined;
+    return {
+      diffId: r['diffId'], digest: r['digest'], mediaType: String(r['mediaType'] ?? ''),
+      compressedSize: Number(r['compressedSize'] ?? 0), uncompressedSize: Number(r['uncompressedSize'] ?? 0),
+    };
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    return undefined;
+  }
+}
