@@ -107,3 +107,40 @@ test('writeTrustedKey writes a 0644 file named by the fingerprint', async () => 
     await t.done();
   }
 });
+
+test('docker reference prefixes: the port colon is percent-encoded on disk and read back', async () => {
+  assert.equal(validatePrefix('127.0.0.1:5000/acme'), '127.0.0.1:5000/acme');
+  assert.equal(validatePrefix('localhost:5000'), 'localhost:5000');
+  assert.equal(validatePrefix('[::1]:5000/app'), '[::1]:5000/app');
+  assert.equal(scopeDir('/etc/rkt', { kind: 'prefix', prefix: '127.0.0.1:5000/acme/app' }), '/etc/rkt/trustedkeys/prefix.d/127.0.0.1%3a5000/acme/app');
+  assert.equal(scopeDir('/etc/rkt', { kind: 'prefix', prefix: '[::1]:5000' }), '/etc/rkt/trustedkeys/prefix.d/%5b%3a%3a1%5d%3a5000');
+  for (const bad of ['127.0.0.1:5000/../x', '127.0.0.1:5000//x', 'host:99999/x', 'host:5000/App', 'host:/x', '127.0.0.1:5000/a%3ab', 'host:5000/x:tag', 'host:5000/x@sha256:00']) {
+    assert.throws(() => validatePrefix(bad), /invalid prefix/, bad);
+  }
+  assert.deepEqual(prefixChain('127.0.0.1:5000/acme/app'), ['127.0.0.1:5000/acme/app', '127.0.0.1:5000/acme', '127.0.0.1:5000']);
+  const t = await tmp();
+  try {
+    const layers = keystoreLayers({ systemConfig: t.sys, localConfig: t.local });
+    const id = 'd'.repeat(64);
+    const where = await writeTrustedKey(t.local, { kind: 'prefix', prefix: '127.0.0.1:5000/acme' }, id, 'pem', 'sigstore');
+    assert.equal(where, path.join(t.local, 'trustedkeys/prefix.d/127.0.0.1%3a5000/acme', `sigstore-${id}.pem`));
+    await writeTrustedKey(t.local, { kind: 'prefix', prefix: '127.0.0.1:5000' }, FP1, 'armored');
+    const sig = await keyringFor(layers, '127.0.0.1:5000/acme/app', 'sigstore');
+    assert.deepEqual(sig.trusted.map((e) => [e.kind, e.fingerprint]), [['sigstore', id]]);
+    // OpenPGP lookups never see sigstore files (ACI verification reads every file as OpenPGP).
+    const pgp = await keyringFor(layers, '127.0.0.1:5000/acme/app');
+    assert.deepEqual(pgp.trusted.map((e) => [e.kind, e.fingerprint]), [['openpgp', FP1]]);
+    assert.deepEqual((await allPrefixKeys(layers, 'sigstore')).map((e) => e.scope), [{ kind: 'prefix', prefix: '127.0.0.1:5000/acme' }]);
+    // Another port is another registry.
+    assert.equal((await keyringFor(layers, '127.0.0.1:5001/acme/app', 'sigstore')).trusted.length, 0);
+    // An empty local file masks a vendor sigstore key like an OpenPGP one.
+    await writeTrustedKey(t.sys, { kind: 'root' }, 'e'.repeat(64), 'vendor', 'sigstore');
+    await put(path.join(t.local, 'trustedkeys/root.d', `sigstore-${'e'.repeat(64)}.pem`), '');
+    const masked = await keyringFor(layers, 'example.com/x', 'sigstore');
+    assert.equal(masked.trusted.length, 0);
+    assert.equal(masked.masked.length, 1);
+    await assert.rejects(writeTrustedKey(t.local, { kind: 'root' }, FP1, 'x', 'sigstore'), /invalid key fingerprint/);
+  } finally {
+    await t.done();
+  }
+});
