@@ -166,6 +166,14 @@ export function overlayWorkPath(podDir: string, name: string): string {
   return path.join(podDir, 'overlay', name, 'work');
 }
 
+/**
+ * nspawn --private-users: the ID-mapped bind of an overlay's lower dir. `index` numbers the lowers of an
+ * overlay with several (an OCI image's layers, upper first); a single lower has no index.
+ */
+export function overlayIdmappedPath(podDir: string, name: string, index?: number): string {
+  return path.join(podDir, 'overlay', name, index === undefined ? 'idmapped' : `idmapped-${index}`);
+}
+
 /** resolv.conf written by stage0 for `--dns` (stage1 bind-mounts it as each app's /etc/resolv.conf). */
 export function stage0ResolvConfPath(podDir: string): string {
   return path.join(podDir, 'stage1', 'rootfs', 'etc', 'rkt-resolv.conf');

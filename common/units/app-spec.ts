@@ -9,6 +9,7 @@ import { RktError } from '../errors.js';
 import { appCapabilities } from './capabilities.js';
 import { ensureDirInRoot, resolveInRoot } from './in-root.js';
 import { appSeccompFilter, type SeccompFilter } from './seccomp.js';
+import { appStopSignal } from './stop-signal.js';
 import { resolveAppIdentity, type AppIdentity } from './users.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -44,6 +45,8 @@ export interface AppUnitSpec {
   /** os/linux/cpu-shares: the cgroup v1 cpu.shares value (2..262144). */
   cpuShares?: number;
   oomScoreAdjust?: number;
+  /** KillSignal= (a Linux signal number): an OCI image's StopSignal. */
+  killSignal?: number;
 }
 
 export interface AppSpecOptions {
@@ -148,6 +151,7 @@ export async function buildAppUnitSpec(o: AppSpecOptions): Promise<AppUnitSpec> 
   const name = o.app.name;
   const app = o.app.app ?? o.image.app;
   if (!app) throw usage(name, 'the image has no app section and the pod manifest gives none');
+  const killSignal = appStopSignal(name, o.image);
   const isolators = [...o.pod.isolators, ...app.isolators];
   const identity = await resolveAppIdentity({
     rootfs: o.appRootfs, app: name, user: app.user, group: app.group, supplementaryGids: app.supplementaryGIDs,
@@ -178,5 +182,6 @@ export async function buildAppUnitSpec(o: AppSpecOptions): Promise<AppUnitSpec> 
   if (shares !== undefined) spec.cpuShares = shares;
   const oom = findIsolator(isolators, 'os/linux/oom-score-adj');
   if (oom !== undefined) spec.oomScoreAdjust = oom;
+  if (killSignal !== undefined) spec.killSignal = killSignal;
   return spec;
 }

@@ -91,6 +91,8 @@ export function appServiceUnit(spec: AppUnitSpec, reaperUnit: string): string {
     ['Restart', 'no'],
     ['TimeoutStartSec', '0'],
   ];
+  // a number, not the image's spelling: every systemd accepts those, whatever names it knows
+  if (spec.killSignal !== undefined) service.push(['KillSignal', String(spec.killSignal)]);
   // appc event handlers run privileged (as rkt did), in the app's root.
   for (const h of spec.preStart) service.push(['ExecStartPre', `+${execLine(h)}`]);
   for (const h of spec.postStop) service.push(['ExecStopPost', `+${execLine(h)}`]);

@@ -12,7 +12,9 @@ import { LOCK_FD_ENV } from '../../common/stage1-contract.js';
 import { machineId, podManifestPath, stage1RootfsPath } from '../../common/pod-layout.js';
 import { parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
 import { appUnitSpecs, writeAppUnits } from '../launch/app-units.js';
-import { appSandboxProperties, DEFAULT_PATH, metadataHostAddress, metadataUrl, podVolumes } from '../../common/units/index.js';
+import {
+  appSandboxProperties, DEFAULT_PATH, metadataHostAddress, metadataUrl, podVolumeSeeds, podVolumes, prepareEmptyVolume,
+} from '../../common/units/index.js';
 import { createCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, writeFlavorRecord } from '../launch/flavor-record.js';
 import { writeGuestFiles } from '../launch/guest-files.js';
@@ -183,12 +185,11 @@ async function finishRun(
   const specs = await appUnitSpecs(podDir, podApps, args, nets?.cniDns, mdsUrl);
   if (mdsUrl !== undefined) await writeMdsWarmup(podDir, mdsUrl, appNames);
   await writeAppUnits(podDir, specs);
+  // Unshifted: with --private-users the shift below takes the volumes (in the tree) along.
+  const seeds = podVolumeSeeds(podApps.pod);
   for (const v of volumes) {
     if (v.kind !== 'empty') continue;
-    const dir = path.join(stage1RootfsPath(podDir), 'rkt/volumes', v.name);
-    await fs.mkdir(dir, { recursive: true });
-    await fs.chmod(dir, parseInt(v.mode ?? '0755', 8));
-    await fs.chown(dir, v.uid ?? 0, v.gid ?? 0);
+    await prepareEmptyVolume({ podDir, dir: path.join(stage1RootfsPath(podDir), 'rkt/volumes', v.name), volume: v, seeds });
   }
   if (args.privateUsers) {
     const n = await shiftTree(stage1RootfsPath(podDir), args.privateUsers);

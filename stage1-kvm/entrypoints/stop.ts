@@ -1,6 +1,6 @@
-// The kvm stop entrypoint. Graceful: the guest agent runs `systemctl poweroff` (apps get SIGTERM, the
-// reapers record their statuses, the VM powers off and QEMU exits). --force, or no agent: QMP `quit`,
-// then SIGKILL of QEMU. Returns once the stop is delivered; rkt stop waits for the pod lock.
+// The kvm stop entrypoint. Graceful: the guest agent runs `systemctl poweroff` (apps get their units'
+// KillSignal=, SIGTERM unless an OCI image names a StopSignal; the reapers record their statuses, the VM
+// powers off and QEMU exits). --force, or no agent: QMP `quit`, then SIGKILL of QEMU. Returns once the stop is delivered; rkt stop waits for the pod lock.
 import { Readable, Writable } from 'node:stream';
 import { RktError } from '../../common/errors.js';
 import { parseStopArgs } from '../../common/stage1-contract.js';

@@ -111,7 +111,7 @@ async function run(argv: string[]): Promise<number> {
   const ownership = args.privateUsers ? await prepareUserNs(podDir, root, args.privateUsers) : undefined;
   const diskShift = ownership === 'overlay-idmap' && args.privateUsers ? args.privateUsers.shift : 0;
   const images = await readImages(podDir, pod);
-  const volumeBinds = await prepareVolumes(podDir, pod, args.privateUsers?.shift ?? 0);
+  const volumeBinds = await prepareVolumes(podDir, pod, args.privateUsers);
   const nets = await setupNetworks(podDir, pod, args, images, fd);
   try {
     const etc = await writePodEtc(podDir, { mode: args.dnsConfMode, hostNetwork: nets.netnsPath === undefined, hostname, cniDns: nets.cniDns });

@@ -1,6 +1,7 @@
 // The stop entrypoint: graceful = SIGTERM to systemd-nspawn, which asks the pod's systemd to power off
-// (apps get SIGTERM, their statuses are recorded); --force = SIGKILL the pod's PID 1 (the whole PID
-// namespace dies with it) and then nspawn if it lingers.
+// (apps get their units' KillSignal=, SIGTERM unless an OCI image names a StopSignal; their statuses are
+// recorded); --force = SIGKILL the pod's PID 1 (the whole PID namespace dies with it) and then nspawn if
+// it lingers.
 import { parseStopArgs } from '../../common/stage1-contract.js';
 import { childrenOf, liveNspawn, signal, waitGone } from '../nspawn/procs.js';
 import { runEntrypoint } from './main.js';

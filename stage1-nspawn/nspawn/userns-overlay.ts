@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { RktError, errnoCode } from '../../common/errors.js';
 import { isMountPoint } from '../../common/mountinfo.js';
-import { overlayDir, overlayLayersPath, overlayUpperPath, overlayWorkPath } from '../../common/pod-layout.js';
+import { overlayDir, overlayIdmappedPath, overlayLayersPath, overlayUpperPath, overlayWorkPath } from '../../common/pod-layout.js';
 
 const run = promisify(execFile);
 
@@ -16,7 +16,13 @@ interface Layer {
   name: string;
   /** Relative to the pod dir. */
   target: string;
-  lower: string;
+  /** Absolute lower dirs, upper first: one for a rendered tree, an OCI image's layers otherwise. */
+  lowers: string[];
+}
+
+/** Where each lower of a layer is ID-mapped; a single lower keeps the path it always had. */
+function mappedLowers(podDir: string, l: Layer): string[] {
+  return l.lowers.length === 1 ? [overlayIdmappedPath(podDir, l.name)] : l.lowers.map((_, i) => overlayIdmappedPath(podDir, l.name, i));
 }
 
 async function readLayers(podDir: string): Promise<Layer[]> {
@@ -30,9 +36,14 @@ async function readLayers(podDir: string): Promise<Layer[]> {
   if (!Array.isArray(parsed)) return [];
   return parsed.flatMap((e: unknown): Layer[] => {
     const r = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
-    const { name, target, lower } = r;
+    const { name, target, lower, lowers } = r;
     if (typeof name !== 'string' || typeof target !== 'string' || typeof lower !== 'string' || target.split('/').includes('..')) return [];
-    return [{ name, target, lower }];
+    if (lowers === undefined) return [{ name, target, lowers: [lower] }];
+    // a malformed list fails the start rather than silently mounting fewer layers than stage0 recorded
+    if (!Array.isArray(lowers) || lowers.length === 0 || !lowers.every((x): x is string => typeof x === 'string' && path.isAbsolute(x))) {
+      throw new RktError('POD_INVALID', `${overlayLayersPath(podDir)}: overlay ${name} has a malformed lowers list`);
+    }
+    return [{ name, target, lowers }];
   });
 }
 
@@ -62,16 +73,30 @@ async function unmountLayers(podDir: string, layers: readonly Layer[]): Promise<
 
 async function mountLayers(podDir: string, layers: readonly Layer[]): Promise<void> {
   for (const l of layers) {
-    const mapped = path.join(overlayDir(podDir, l.name), 'idmapped');
-    const opts = `lowerdir=${escapeOverlayPath(mapped)},upperdir=${escapeOverlayPath(overlayUpperPath(podDir, l.name))},workdir=${escapeOverlayPath(overlayWorkPath(podDir, l.name))}`;
+    const mapped = mappedLowers(podDir, l);
+    const dir = overlayDir(podDir, l.name);
+    // Several lowers are named relative to the overlay's dir (the kernel resolves them against the
+    // mounting process's cwd): a long layer stack then still fits in the one page of mount options.
+    const opts = mapped.length === 1
+      ? `lowerdir=${escapeOverlayPath(mapped[0] as string)},upperdir=${escapeOverlayPath(overlayUpperPath(podDir, l.name))},workdir=${escapeOverlayPath(overlayWorkPath(podDir, l.name))}`
+      : `lowerdir=${mapped.map((m) => escapeOverlayPath(path.relative(dir, m))).join(':')},upperdir=upper,workdir=work`;
     try {
-      await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, path.join(podDir, l.target)]);
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, path.join(podDir, l.target)], { cwd: dir });
     } catch (err) {
       throw new RktError('STAGE1', `cannot mount the ID-mapped overlay ${l.target}: ${String(err)}`, {
         hint: 'the kernel needs overlayfs over ID-mapped layers (Linux >= 5.19); or run with --no-overlay',
       });
     }
   }
+}
+
+/** The stage1's idmap-bind, from the upper-most of its lower dirs that has one. */
+async function findHelper(lowers: readonly string[]): Promise<string | undefined> {
+  for (const lower of lowers) {
+    const helper = path.join(lower, 'stage1', 'bin', 'idmap-bind');
+    if (await fs.access(helper).then(() => true, () => false)) return helper;
+  }
+  return undefined;
 }
 
 /**
@@ -84,13 +109,16 @@ export async function idmapPodOverlays(podDir: string, shift: number, count: num
   const stage1 = layers.find((l) => l.name === 'stage1');
   if (!stage1) return false;
   // The helper is taken from the stage1's image tree, which stays in place while the overlays are re-made.
-  const helper = path.join(stage1.lower, 'stage1', 'bin', 'idmap-bind');
-  if (!(await fs.access(helper).then(() => true, () => false))) return false;
+  const helper = await findHelper(stage1.lowers);
+  if (helper === undefined) return false;
   await unmountLayers(podDir, layers);
   for (const l of layers) {
-    const mapped = path.join(overlayDir(podDir, l.name), 'idmapped');
-    await fs.mkdir(mapped, { recursive: true });
-    if (!(await isMountPoint(mapped))) await run(helper, [l.lower, mapped, String(shift), String(count)]);
+    const mapped = mappedLowers(podDir, l);
+    for (const [i, lower] of l.lowers.entries()) {
+      const m = mapped[i] as string;
+      await fs.mkdir(m, { recursive: true });
+      if (!(await isMountPoint(m))) await run(helper, [lower, m, String(shift), String(count)]);
+    }
   }
   await mountLayers(podDir, layers);
   return true;

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { PodManifest } from '../../common/appc/index.js';
 import { RktError, errnoCode } from '../../common/errors.js';
-import { podVolumes } from '../../common/units/index.js';
+import { podVolumeSeeds, podVolumes, prepareEmptyVolume, type IdRange } from '../../common/units/index.js';
 import type { NspawnBind } from './argv.js';
 
 export function volumeInPod(name: string): string {
@@ -16,10 +16,14 @@ export function sharedVolumePath(podDir: string, name: string): string {
   return path.join(podDir, 'sharedVolumes', name);
 }
 
-/** `idShift`: the pod's --private-users shift (empty volumes are created owned as the pod sees its ids). */
-export async function prepareVolumes(podDir: string, pod: PodManifest, idShift = 0): Promise<NspawnBind[]> {
+/**
+ * `ids`: the pod's --private-users range (empty volumes, seeded copies of image content included, are
+ * created owned as the pod sees its ids).
+ */
+export async function prepareVolumes(podDir: string, pod: PodManifest, ids?: IdRange): Promise<NspawnBind[]> {
   // Every volume, not only those named by a mount: image mount points take pod volumes by name too.
   const binds: NspawnBind[] = [];
+  const seeds = podVolumeSeeds(pod);
   for (const [name, v] of podVolumes(pod)) {
     let source: string;
     if (v.kind === 'host') {
@@ -36,9 +40,7 @@ export async function prepareVolumes(podDir: string, pod: PodManifest, idShift =
       }
     } else {
       source = sharedVolumePath(podDir, name);
-      await fs.mkdir(source, { recursive: true });
-      await fs.chmod(source, parseInt(v.mode ?? '0755', 8));
-      await fs.chown(source, (v.uid ?? 0) + idShift, (v.gid ?? 0) + idShift);
+      await prepareEmptyVolume({ podDir, dir: source, volume: v, seeds, ...(ids !== undefined ? { ids } : {}) });
     }
     binds.push({ source, target: volumeInPod(name), readOnly: v.readOnly === true, recursive: v.recursive !== false });
   }
