@@ -1,4 +1,5 @@
-// Typed access to the small native addon (native/): flock, FD_CLOEXEC and execve, which Node lacks.
+// Typed access to the small native addon (native/): flock, FD_CLOEXEC, execve, mknod and the l*xattr calls,
+// which Node lacks.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -9,6 +10,9 @@ interface NativeBinding {
   flock(fd: number, op: number): boolean;
   setCloexec(fd: number, on: boolean): void;
   execve(file: string, argv: string[], envp: string[]): never;
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: Buffer, flags: number): void;
+  lgetxattr(path: string, name: string): Buffer | null;
 }
 
 export const LOCK_SH = 1;
@@ -61,4 +65,30 @@ export function execve(file: string, argv: string[], env: NodeJS.ProcessEnv): ne
     .filter((e): e is [string, string] => typeof e[1] === 'string')
     .map(([k, v]) => `${k}=${v}`);
   return load().execve(file, argv, envp);
+}
+
+/** File-type bits for mknod's mode (sys/stat.h). */
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
+
+/** lsetxattr flags (sys/xattr.h): fail if the attribute exists / does not exist. */
+export const XATTR_CREATE = 1;
+export const XATTR_REPLACE = 2;
+
+/**
+ * mknod(2). `mode` includes the type bits (S_IFCHR, S_IFIFO); the umask applies as usual. Errors carry
+ * a Node-style `code` such as 'EEXIST'.
+ */
+export function mknod(file: string, mode: number, major = 0, minor = 0): void {
+  load().mknod(file, mode, major, minor);
+}
+
+/** lsetxattr(2): sets an extended attribute on the path itself, never on a symlink's target. */
+export function lsetxattr(file: string, name: string, value: Buffer, flags = 0): void {
+  load().lsetxattr(file, name, value, flags);
+}
+
+/** lgetxattr(2): the attribute's value, or null when the path has no such attribute. */
+export function lgetxattr(file: string, name: string): Buffer | null {
+  return load().lgetxattr(file, name);
 }

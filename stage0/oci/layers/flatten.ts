@@ -1,0 +1,132 @@
+// A stack of unpacked layer trees (overlayfs lower layers: whiteouts are 0:0 character devices, opaque
+// directories carry trusted.overlay.opaque) merged into one plain tree, for --no-overlay pods and
+// `rkt image render/extract`.
+//
+// The merge is done by the kernel: the stack is mounted as a read-only overlay (lower layers only, no
+// upper) and its merged view copied out with `cp -a`. So whiteouts, opaque directories and the rest of
+// overlayfs's semantics are exactly what an overlay pod sees, with no second implementation of them
+// here to drift from the kernel's.
+//
+// Size of a mount: the legacy mount(2) call (which util-linux before 2.39 uses, and which stage0's
+// overlay mounts go through) copies one page of options, so "lowerdir=..." and every other option must
+// fit in PAGE_SIZE - 1 = 4095 bytes; overlayfs also stops at 500 lower layers. A stack that does not
+// fit is flattened bottom-up in chunks: the largest bottom run that fits is merged into a scratch tree,
+// which then stands in for that run (a plain tree under the remaining layers gives the same view,
+// since whiteouts and opaque markers only ever act on what is below them).
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { RktError, describeCause, errnoCode } from '../../../common/errors.js';
+
+const execFileP = promisify(execFile);
+
+/** The bytes of mount options one legacy mount(2) call takes (one 4 KiB page, less the NUL). */
+export const MOUNT_OPTIONS_MAX = 4095;
+/** overlayfs's limit on lower layers (OVL_MAX_STACK). */
+export const OVERLAY_MAX_LOWER = 500;
+
+/** A path as it must appear in a lowerdir list: the kernel splits on ':' and ',' unless escaped. */
+export function escapeOverlayPath(p: string): string {
+  return p.replace(/[\\:,]/g, (c) => `\\${c}`);
+}
+
+/** "lowerdir=a:b:c" for the given layers, upper first. */
+export function lowerdirOption(lowerDirs: readonly string[]): string {
+  return `lowerdir=${lowerDirs.map(escapeOverlayPath).join(':')}`;
+}
+
+/**
+ * How many of `lowerDirs` (upper first), taken from the start, fit in one overlay mount whose other
+ * options (upperdir=...,workdir=..., and the commas joining them) take `reservedBytes`. A pod whose
+ * stack does not fit has to flatten its bottom layers first (flattenLayers does so by itself).
+ */
+export function maxLowerDirsPerMount(lowerDirs: readonly string[], reservedBytes = 0, optionsMax = MOUNT_OPTIONS_MAX): number {
+  let used = reservedBytes + Buffer.byteLength('lowerdir=');
+  let n = 0;
+  for (const p of lowerDirs) {
+    const add = Buffer.byteLength(escapeOverlayPath(p)) + (n > 0 ? 1 : 0);
+    if (used + add > optionsMax || n >= OVERLAY_MAX_LOWER) break;
+    used += add;
+    n++;
+  }
+  return n;
+}
+
+export interface FlattenOptions {
+  /** Where scratch directories (mount points, partial merges) go; by default next to `dest`. */
+  readonly scratchParent?: string;
+  /** Tests lower this to exercise chunking with short paths. */
+  readonly optionsMax?: number;
+}
+
+/**
+ * Writes into `dest` (absent or empty) the merged view of `lowerDirs` (upper first) as a plain tree:
+ * no whiteout devices, no overlay xattrs. The root's owner, mode and times are the top layer's.
+ */
+export async function flattenLayers(lowerDirs: readonly string[], dest: string, opts: FlattenOptions = {}): Promise<void> {
+  await mkdir(dest, { recursive: true, mode: 0o755 });
+  if ((await readdir(dest)).length > 0) {
+    throw new RktError('INTERNAL', `cannot flatten layers into ${dest}: it is not empty`);
+  }
+  if (lowerDirs.length === 0) return;
+  const optionsMax = opts.optionsMax ?? MOUNT_OPTIONS_MAX;
+  const scratch = await mkdtemp(path.join(opts.scratchParent ?? path.dirname(path.resolve(dest)), '.flatten-'));
+  try {
+    const empty = path.join(scratch, 'empty');
+    await mkdir(empty, { mode: 0o755 });
+    let stack = [...lowerDirs];
+    let chunk = 0;
+    for (;;) {
+      // One layer alone needs a partner: a read-only overlay wants at least two lower layers.
+      const whole = stack.length === 1 ? [...stack, empty] : stack;
+      if (maxLowerDirsPerMount(whole, 0, optionsMax) >= whole.length) {
+        await mergeInto(whole, dest, scratch);
+        return;
+      }
+      const fromBottom = maxLowerDirsPerMount([...stack].reverse(), 0, optionsMax);
+      if (fromBottom < 2) {
+        throw new RktError('STORE', `cannot flatten layers: their paths are too long for an overlay mount (${stack[stack.length - 1] ?? ''})`, {
+          hint: 'use a shorter --dir',
+        });
+      }
+      const run = stack.slice(stack.length - fromBottom);
+      const out = path.join(scratch, `merged-${chunk++}`);
+      await mkdir(out, { mode: 0o755 });
+      await mergeInto(run, out, scratch);
+      // Earlier scratch merges inside this run are no longer needed.
+      for (const r of run) if (path.dirname(r) === scratch) await rm(r, { recursive: true, force: true });
+      stack = [...stack.slice(0, stack.length - fromBottom), out];
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function mergeInto(lowers: readonly string[], out: string, scratch: string): Promise<void> {
+  const mnt = await mkdtemp(path.join(scratch, 'mnt-'));
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', lowerdirOption(lowers), mnt], 'mount the layer stack');
+  try {
+    await run('cp', ['-a', '--', `${mnt}/.`, `${out}/`], 'copy the merged layers');
+  } finally {
+    try {
+      await run('umount', [mnt], 'unmount the layer stack');
+    } catch {
+      await run('umount', ['-l', mnt], 'unmount the layer stack');
+    }
+  }
+  await rm(mnt, { recursive: true, force: true });
+}
+
+async function run(cmd: string, args: string[], doing: string): Promise<void> {
+  try {
+    await execFileP(cmd, args, { maxBuffer: 1024 * 1024 });
+  } catch (err) {
+    const stderr = (err as { stderr?: unknown }).stderr;
+    const detail = typeof stderr === 'string' && stderr.trim() !== '' ? stderr.trim().split('\n').slice(-1)[0] ?? '' : errnoCode(err) ?? describeCause(err);
+    throw new RktError('STORE', `cannot ${doing}: ${cmd} failed: ${detail}`, {
+      cause: err,
+      hint: cmd === 'mount' ? 'flattening layers needs root and a kernel with overlayfs' : undefined,
+    });
+  }
+}
