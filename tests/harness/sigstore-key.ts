@@ -2,7 +2,9 @@
 // make one: an ECDSA P-256 (or ed25519) key from node:crypto, the public half as the PEM
 // "PUBLIC KEY" that `rkt trust` and cosign read, the private half encrypted the way cosign and
 // containers/image expect it: a PEM block whose body is the JSON envelope of go-securesystemslib's
-// `encrypted` package (scrypt key derivation, nacl secretbox over the PKCS#8 DER).
+// `encrypted` package (scrypt key derivation, nacl secretbox over the PKCS#8 DER). Debian's skopeo
+// has sigstore signing patched out, so this file also signs payloads and writes the registry
+// attachment (`sha256-<hex>.sig`) the way containers/image lays it out.
 import { createHash, generateKeyPairSync, randomBytes, scryptSync, sign, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
