@@ -116,6 +116,12 @@ run_pod() {
 run_pod nspawn
 run_pod kvm
 
+if command -v umoci >/dev/null && command -v skopeo >/dev/null && command -v docker-registry >/dev/null; then
+  bash scripts/demo-oci.sh
+else
+  skip "the OCI sample needs umoci, skopeo and docker-registry (scripts/setup.sh installs them)"
+fi
+
 step "pods"
 if has_cmd list; then rkt list; else skip "rkt list is not available yet"; fi
 

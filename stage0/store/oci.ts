@@ -61,6 +61,8 @@ export async function ensureLayer(
     const work = await makeWorkDir(layout.tmp, 'layer');
     try {
       const rootfs = path.join(work, 'rootfs');
+      // The unpacker fills an existing directory (and gives it the layer's root mode when it finishes).
+      await mkdir(rootfs, { mode: 0o700 });
       const blobTmp = path.join(work, 'blob');
       const rec = await produce({ rootfs, blobTmp });
       await writeFileAtomic(path.join(work, 'layer.json'), JSON.stringify({ diffId, ...rec }, null, 1) + '\n');

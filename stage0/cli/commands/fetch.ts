@@ -31,9 +31,14 @@ async function runFetch(ctx: CommandContext, images: string[], flags: FetchFlags
   for (const [i, image] of images.entries()) {
     const signature = signatures[i];
     const id = await fetchImage(ctx, store, image, { pullPolicy, ...(signature ? { signature } : {}) });
-    // Render now, as rkt did, so the first `run` of a fetched image does not pay for it.
-    ctx.output.debug(`rendering ${id}`);
-    await store.renderTree(id);
+    // Render now, as rkt did, so the first `run` of a fetched image does not pay for it. An OCI image's
+    // unpacked layers are its render: pods mount them directly (a flat copy is made only when needed).
+    if ((await store.getImageInfo(id)).oci) {
+      ctx.output.debug(`${id}: OCI layers unpacked; nothing to render`);
+    } else {
+      ctx.output.debug(`rendering ${id}`);
+      await store.renderTree(id);
+    }
     ctx.output.out(flags.full ? id : shortImageId(id));
   }
   return 0;
