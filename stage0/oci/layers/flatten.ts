@@ -107,7 +107,7 @@ async function mergeInto(lowers: readonly string[], out: string, scratch: string
   const mnt = await mkdtemp(path.join(scratch, 'mnt-'));
   await run('mount', ['-t', 'overlay', 'overlay', '-o', lowerdirOption(lowers), mnt], 'mount the layer stack');
   try {
-    await run('cp', ['-a', '--', `${mnt}/.`, `${out}/`], 'copy the merged layers');
+    await copyMerged(mnt, out);
   } finally {
     try {
       await run('umount', [mnt], 'unmount the layer stack');
@@ -118,15 +118,38 @@ async function mergeInto(lowers: readonly string[], out: string, scratch: string
   await rm(mnt, { recursive: true, force: true });
 }
 
+/**
+ * `cp -a` of the merged view. A directory present in only one layer is not merged by overlayfs, and
+ * its readdir is the layer's own, so a whiteout in it is listed, though looking it up finds nothing
+ * (it hides a path no lower layer has). cp then reports "cannot stat ... No such file or directory"
+ * for exactly those names and copies everything else; only errors of another kind are failures.
+ */
+async function copyMerged(mnt: string, out: string): Promise<void> {
+  try {
+    await execFileP('cp', ['-a', '--', `${mnt}/.`, `${out}/`], { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } });
+  } catch (err) {
+    const stderr = (err as { stderr?: unknown }).stderr;
+    const lines = typeof stderr === 'string' ? stderr.split('\n').filter((l) => l !== '') : [];
+    const vanished = (l: string): boolean => l.startsWith(`cp: cannot stat '${mnt}/`) && l.endsWith(`': No such file or directory`);
+    if (lines.length > 0 && lines.every(vanished)) return;
+    throw failure('cp', 'copy the merged layers', err);
+  }
+}
+
 async function run(cmd: string, args: string[], doing: string): Promise<void> {
   try {
     await execFileP(cmd, args, { maxBuffer: 1024 * 1024 });
   } catch (err) {
-    const stderr = (err as { stderr?: unknown }).stderr;
-    const detail = typeof stderr === 'string' && stderr.trim() !== '' ? stderr.trim().split('\n').slice(-1)[0] ?? '' : errnoCode(err) ?? describeCause(err);
-    throw new RktError('STORE', `cannot ${doing}: ${cmd} failed: ${detail}`, {
-      cause: err,
-      hint: cmd === 'mount' ? 'flattening layers needs root and a kernel with overlayfs' : undefined,
-    });
+    throw failure(cmd, doing, err);
   }
+}
+
+function failure(cmd: string, doing: string, err: unknown): RktError {
+  const stderr = (err as { stderr?: unknown }).stderr;
+  const lines = typeof stderr === 'string' ? stderr.trim().split('\n').filter((l) => !/: cannot stat .*: No such file or directory$/.test(l)) : [];
+  const detail = lines.length > 0 ? (lines[lines.length - 1] as string) : errnoCode(err) ?? describeCause(err);
+  return new RktError('STORE', `cannot ${doing}: ${cmd} failed: ${detail}`, {
+    cause: err,
+    hint: cmd === 'mount' ? 'flattening layers needs root and a kernel with overlayfs' : undefined,
+  });
 }

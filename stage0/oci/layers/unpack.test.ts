@@ -319,3 +319,35 @@ test('an empty layer (gzip of nothing but the end marker) unpacks to an empty ro
     assert.equal(fs.statSync(root).mode & 0o777, 0o755);
   });
 });
+
+test('an uncompressed layer whose digest is not the diff_id is refused', { skip: !asRoot }, async () => {
+  await withRoot(async (root) => {
+    const good = makeLayer([{ name: 'f', body: 'x' }], 'none');
+    await refuses(unpack({ ...good, diffId: sha256(Buffer.from('other')) }, root), 'IMAGE_INVALID', /diff_id is/);
+  });
+});
+
+test('refuses a zstd frame that asks for a window over 128 MiB', { skip: !asRoot }, async () => {
+  await withRoot(async (root) => {
+    // Frame header: magic, descriptor 0x00 (no single segment), window descriptor 2^(10+18) = 256 MiB.
+    const blob = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 18 << 3]), Buffer.alloc(64)]);
+    await refuses(unpack(layerFromTar(Buffer.alloc(1024), 'zstd', blob), root), 'IMAGE_INVALID', /asks for a 268435456-byte window/);
+  });
+});
+
+test('explicit directory metadata wins over an implicit parent, and real entries over same-layer whiteouts', { skip: !asRoot }, async () => {
+  await withRoot(async (root) => {
+    await unpack(makeLayer([
+      { name: 'usr/lib/x', body: 'x' },
+      { name: 'usr/', type: 'dir', mode: 0o700, uid: 9, gid: 9, mtime: 1_500_000 },
+      { name: 'a/f', body: 'f' },
+      { name: 'a/.wh.f' },
+      { name: 'a/.wh.g' },
+      { name: 'a/g', type: 'symlink', linkname: 'f' },
+    ]), root);
+    const usr = fs.statSync(path.join(root, 'usr'));
+    assert.deepEqual([usr.mode & 0o7777, usr.uid, usr.gid, usr.mtimeMs], [0o700, 9, 9, 1_500_000_000]);
+    assert.equal(fs.readFileSync(path.join(root, 'a/f'), 'utf8'), 'f');
+    assert.ok(fs.lstatSync(path.join(root, 'a/g')).isSymbolicLink());
+  });
+});

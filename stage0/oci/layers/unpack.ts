@@ -74,6 +74,8 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
   let uncompressed = 0;
   let compressed = 0;
   let dead = false;
+  // An uncompressed blob is its own tar: its verified digest is then the diff_id, with no second hash.
+  let hashTar = true;
   let blobFd: number | undefined;
 
   // Every decoded byte goes through here, synchronously, so nothing piles up in memory.
@@ -84,7 +86,7 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
       throw hostile(what, `it expands to more than ${bound} bytes from ${descriptor.size} compressed`,
         'the layer exceeds the size limit (a decompression bomb or an oversized image)');
     }
-    hash.update(chunk);
+    if (hashTar) hash.update(chunk);
     reader.push(chunk);
   };
 
@@ -137,6 +139,7 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
     if (kind !== descriptor.compression) {
       opts.debug?.(`${what}: the descriptor says ${descriptor.compression} (${descriptor.mediaType}) but the data is ${kind === 'none' ? 'not compressed' : kind}; reading it as ${kind}`);
     }
+    hashTar = !(kind === 'none' && descriptor.digest.algorithm === opts.diffId.algorithm);
     async function* rest(): AsyncGenerator<Buffer> {
       if (first.length > 0) yield first;
       if (ended) return;
@@ -185,7 +188,7 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
     }
     // The verified stream has ended, so the compressed digest and size matched.
     reader.end();
-    const got = `${opts.diffId.algorithm}:${hash.digest('hex')}`;
+    const got = hashTar ? `${opts.diffId.algorithm}:${hash.digest('hex')}` : descriptor.digest.text;
     if (got !== opts.diffId.text) {
       throw invalid(what, `the uncompressed layer has digest ${got}, but the image config's diff_id is ${opts.diffId.text}`,
         'the image config does not describe this layer (corrupt or tampered image); nothing of it was kept');
