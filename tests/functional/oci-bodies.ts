@@ -90,3 +90,29 @@ export async function ociExecBody(h: NspawnHarness): Promise<void> {
   const exec = await h.runPod([`oci:${dir}:v1`, '--exec=/bin/sh', '--', '-c', 'exit 3', '---']);
   assert.equal(exec.exitCode, 3, exec.stderr);
 }
+
+/**
+ * An OCI image's ExposedPort forwarded by name from the host (`--port=8080-tcp:HOSTPORT` on the default
+ * network), `rkt enter` into the running app as the image's user, and `rkt stop`.
+ */
+export async function ociPortEnterBody(h: NspawnHarness, hostPort: number, get: (port: number) => Promise<string>): Promise<void> {
+  const img = await busyboxImage({
+    user: TEST_USER.name,
+    exposedPorts: ['8080/tcp'],
+    cmd: ['/bin/sh', '-c', 'while true; do echo oci-port-hello | nc -l -p 8080; done'],
+  });
+  const dir = await layoutWith(h, 'srv', img);
+  const pod = await h.startPod(['--net=default', `--port=8080-tcp:${hostPort}`, `oci:${dir}:srv`]);
+  let got = '';
+  for (let i = 0; i < 60 && !got.includes('oci-port-hello'); i++) {
+    got = await get(hostPort).catch(() => '');
+    if (!got.includes('oci-port-hello')) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.match(got, /oci-port-hello/);
+  const enter = await h.rkt(['enter', pod.uuid, '/bin/sh', '-c', 'id -u']);
+  assert.equal(enter.exitCode, 0, enter.stderr);
+  assert.equal(enter.stdout.trim(), String(TEST_USER.uid));
+  const stop = await h.rkt(['stop', pod.uuid]);
+  assert.equal(stop.exitCode, 0, stop.stderr);
+  await pod.done;
+}
