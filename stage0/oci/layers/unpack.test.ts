@@ -351,3 +351,19 @@ test('explicit directory metadata wins over an implicit parent, and real entries
     assert.ok(fs.lstatSync(path.join(root, 'a/g')).isSymbolicLink());
   });
 });
+
+test('refuses corrupt gzip and zstd data, and removes the partial blob copy', { skip: !asRoot }, async () => {
+  await withRoot(async (root, base) => {
+    for (const kind of ['gzip', 'zstd'] as const) {
+      const good = makeLayer([{ name: 'f', body: Buffer.from(Array.from({ length: 50_000 }, (_, i) => i % 251)) }], kind);
+      const bad = Buffer.from(good.blob);
+      for (let i = 30; i < 60; i++) bad[i] = (bad[i] as number) ^ 0x5a;
+      const r = path.join(base, `r-${kind}`);
+      fs.mkdirSync(r);
+      const blobOut = path.join(base, `blob-${kind}`);
+      await refuses(unpack(layerFromTar(good.tar, kind, bad), r, { blobOut }), 'IMAGE_INVALID', new RegExp(`${kind} data is corrupt|bad tar header|diff_id`));
+      assert.ok(!fs.existsSync(blobOut));
+    }
+    void root;
+  });
+});

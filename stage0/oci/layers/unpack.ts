@@ -39,7 +39,10 @@ export interface UnpackOptions {
   readonly diffId: Digest;
   /** An existing empty directory; the tree is created in it. */
   readonly rootfs: string;
-  /** Also write the compressed bytes to this path (created, must not exist; mode 0600). */
+  /**
+   * Also write the compressed bytes to this path (created, must not exist; mode 0600; not fsynced).
+   * Removed again when the unpack fails.
+   */
   readonly blobOut?: string;
   readonly limits?: LayerLimits;
   /** Called as compressed bytes arrive, with the running total. */
@@ -201,11 +204,17 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
     return { compressedSize: compressed, uncompressedSize: uncompressed, entries: writer.stats.entries, compression: kind };
   } catch (err) {
     dead = true;
+    // A partial blob must not be mistaken for a verified one; the tree is the caller's to remove.
+    if (blobFd !== undefined && opts.blobOut !== undefined) {
+      fs.closeSync(blobFd);
+      blobFd = undefined;
+      fs.rmSync(opts.blobOut, { force: true });
+    }
     throw classify(err, what);
   } finally {
     dead = true;
     writer.abort();
-    opts.source.off('error', sourceError);
+    // sourceError stays attached: a source that errors after this must not crash the process.
     opts.source.unpipe(verify);
     if (!opts.source.destroyed && !opts.source.readableEnded) opts.source.destroy();
     verify.destroy();
