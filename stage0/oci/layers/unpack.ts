@@ -160,14 +160,25 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
       case 'gzip': {
         const gz = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK });
         let gzFailed: Error | undefined;
+        // A failure while writing the tree aborts the pipeline, and gunzip then reports an AbortError:
+        // keep the writer's own error so it is the one the user sees.
+        let feedFailed: unknown;
         gz.once('error', (e) => {
           gzFailed = e;
         });
         try {
           await pipeline(Readable.from(rest(), { objectMode: false }), gz, async (out: AsyncIterable<Buffer>) => {
-            for await (const chunk of out) feedTar(chunk);
+            for await (const chunk of out) {
+              try {
+                feedTar(chunk);
+              } catch (err) {
+                feedFailed = err;
+                throw err;
+              }
+            }
           });
         } catch (err) {
+          if (feedFailed !== undefined) throw feedFailed;
           if (gzFailed !== undefined && err === gzFailed) throw decodeError(what, 'gzip', err);
           throw err;
         }
