@@ -16,6 +16,9 @@ export const configCommand: CommandModule = {
           for (const a of cfg.auth) {
             stage0.push({ rktVersion: 'v1', rktKind: 'auth', domains: a.domains, type: a.type, credentials: redact(a.credentials) });
           }
+          for (const d of cfg.dockerAuth) {
+            stage0.push({ rktVersion: 'v1', rktKind: 'dockerAuth', registries: d.registries, credentials: redact({ ...d.credentials }) });
+          }
           stage0.push({ rktVersion: 'v1', rktKind: 'paths', data: cfg.paths.data ?? ctx.globals.dir, 'stage1-images': cfg.paths.stage1Images ?? '' });
           stage0.push({ rktVersion: 'v1', rktKind: 'stage1', ...cfg.stage1 });
           ctx.output.out(JSON.stringify({ stage0 }, null, opts.prettyPrint ? '\t' : undefined));
