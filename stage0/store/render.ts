@@ -71,9 +71,18 @@ export interface RenderedTree {
   manifestPath: string;
 }
 
-export async function renderTree(layout: StoreLayout, src: DepSource, id: string): Promise<RenderedTree> {
-  const plan = await planLayers(src, id);
-  const treeId = treeIdOf(plan);
+/**
+ * Renders a tree once: under the tree's lock, `fill` writes rootfs/ and manifest into a work dir, the
+ * bookkeeping files and the "rendered" marker follow, the filesystem is flushed, and one rename
+ * publishes it. ACI renders and OCI flattenings both go through here.
+ */
+export async function publishTree(
+  layout: StoreLayout,
+  treeId: string,
+  imageId: string,
+  deps: readonly string[],
+  fill: (work: string) => Promise<void>,
+): Promise<RenderedTree> {
   const result = { treeId, rootfs: treeRootfs(layout, treeId), manifestPath: treeManifest(layout, treeId) };
   if (await exists(treeRenderedFile(layout, treeId))) return result;
   await withLock(treeLockFile(layout, treeId), 'exclusive', async () => {
@@ -82,9 +91,9 @@ export async function renderTree(layout: StoreLayout, src: DepSource, id: string
     await removeViaTmp(treeDir(layout, treeId), layout.tmp);
     const work = await makeWorkDir(layout.tmp, 'render');
     try {
-      await extractLayers(layersOf(layout, plan), path.join(work, 'rootfs'), { manifestOut: path.join(work, 'manifest') });
-      await writeFile(path.join(work, 'image'), `${id}\n`);
-      await writeFile(path.join(work, 'deps'), JSON.stringify(plan.map((p) => p.id)) + '\n');
+      await fill(work);
+      await writeFile(path.join(work, 'image'), `${imageId}\n`);
+      await writeFile(path.join(work, 'deps'), JSON.stringify(deps) + '\n');
       await writeFile(path.join(work, 'rendered'), '');
       // Flush the whole filesystem's dirty data (syncfs) before publishing, so a crash cannot expose a
       // tree whose files are still empty.
@@ -97,4 +106,11 @@ export async function renderTree(layout: StoreLayout, src: DepSource, id: string
     }
   });
   return result;
+}
+
+export async function renderTree(layout: StoreLayout, src: DepSource, id: string): Promise<RenderedTree> {
+  const plan = await planLayers(src, id);
+  return publishTree(layout, treeIdOf(plan), id, plan.map((p) => p.id), (work) =>
+    extractLayers(layersOf(layout, plan), path.join(work, 'rootfs'), { manifestOut: path.join(work, 'manifest') }),
+  );
 }
