@@ -110,8 +110,9 @@ export function fetchedId(r: RunResult): string {
   return id;
 }
 
-export async function fetchOk(e: OciFetchEnv, image: string, flags: readonly string[] = []): Promise<string> {
-  return fetchedId(await e.rkt([...flags, 'fetch', '--full', image]));
+/** `rkt [globals] fetch --full [fetchFlags] image`, which must succeed. */
+export async function fetchOk(e: OciFetchEnv, image: string, globals: readonly string[] = [], fetchFlags: readonly string[] = []): Promise<string> {
+  return fetchedId(await e.rkt([...globals, 'fetch', '--full', ...fetchFlags, image]));
 }
 
 /** rkt's image ID for an OCI manifest. */
