@@ -36,3 +36,28 @@ export function timeCommand(cmd: string, args: string[], opts: TimedOptions, env
     await run(cmd, args, env);
   }, opts);
 }
+
+export interface PairedOptions {
+  runs: number;
+  warmup: number;
+  /** Untimed, before each sample of either side. */
+  before?: (side: 'ours' | 'base') => Promise<void>;
+}
+
+/**
+ * Times two sides in alternation (ours, base, ours, base, ...), so load from other processes on a shared
+ * machine lands on both sides alike instead of on whichever side ran during it.
+ */
+export async function timeInterleaved(ours: () => Promise<void>, base: () => Promise<void>, opts: PairedOptions): Promise<{ ours: number[]; base: number[] }> {
+  const out = { ours: [] as number[], base: [] as number[] };
+  for (let i = 0; i < opts.warmup + opts.runs; i++) {
+    for (const [side, fn] of [['ours', ours], ['base', base]] as const) {
+      if (opts.before) await opts.before(side);
+      const t0 = process.hrtime.bigint();
+      await fn();
+      const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (i >= opts.warmup) out[side].push(dt);
+    }
+  }
+  return out;
+}

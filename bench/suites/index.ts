@@ -6,11 +6,13 @@ import { fetchVerifyRender } from './fetch-verify-render.js';
 import { podsNspawn } from './pods-nspawn.js';
 import { densityKvm, densityNspawn } from './density.js';
 import { kvmPods } from './kvm.js';
+import { ociPull } from './oci-pull.js';
 
 export const SUITES: Record<string, Suite> = {
   'cli-startup': cliStartup,
   'image-list': imageList,
   'fetch-verify-render': fetchVerifyRender,
+  'oci-pull': ociPull,
   'pods-nspawn': podsNspawn,
   'density-nspawn': densityNspawn,
   'density-kvm': densityKvm,
