@@ -6,12 +6,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { describeCause } from '../../common/errors.js';
+import { RktError, describeCause } from '../../common/errors.js';
 import { digestOf } from '../oci/digest.js';
 import { MEDIA } from '../oci/documents.js';
 import type { ImageInfo } from './info.js';
 import { layerInfoFile, ociBlobFile, ociConfigFile, ociManifestFile, type StoreLayout } from './layout.js';
-import { ociImageId } from './oci.js';
+import { ociImageId, readLayerRecord } from './oci.js';
 
 const hexOf = (d: string): string => d.slice(d.indexOf(':') + 1);
 
@@ -53,6 +53,16 @@ export async function verifyOciImage(layout: StoreLayout, info: ImageInfo): Prom
 export async function exportOciArchive(layout: StoreLayout, info: ImageInfo, out: string): Promise<void> {
   const oci = info.oci;
   if (!oci) throw new Error('not an OCI image');
+  // A layer already in the store under another blob (the same diff_id compressed otherwise, e.g. a
+  // docker-archive's plain tar) is not downloaded again, so this image's own blob may be absent; say so
+  // before writing anything rather than failing half-way with ENOENT.
+  for (const l of oci.layers) {
+    if (await access(ociBlobFile(layout, hexOf(l.digest))).then(() => true, () => false)) continue;
+    const rec = await readLayerRecord(layout, hexOf(l.diffId));
+    throw new RktError('STORE', `cannot export ${info.id}: its layer blob ${l.digest} is not in the store${rec ? ` (layer ${l.diffId} was stored from blob ${rec.digest})` : ''}`, {
+      hint: 'the layer was shared with an image that had it in another form; export that image, or remove both and fetch this one first',
+    });
+  }
   const manifest = await readFile(ociManifestFile(layout, info.id));
   const config = await readFile(ociConfigFile(layout, info.id));
   const pack = tar.pack();
