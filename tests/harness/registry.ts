@@ -204,8 +204,11 @@ export async function startRegistry(opts: RegistryHarnessOptions = {}): Promise<
   await fs.copyFile(ca.caCert, path.join(certDir, 'ca.crt'));
   const policy = path.join(root, 'policy.json');
   await fs.writeFile(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
-  const stop = async () => {
-    if (proc.exitCode === null) {
+  let stopping: Promise<void> | undefined;
+  // Idempotent: a test may stop the registry itself and the cleanup stops it again.
+  const stop = (): Promise<void> => (stopping ??= stopOnce());
+  const stopOnce = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
       proc.kill('SIGTERM');
       const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
