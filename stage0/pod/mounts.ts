@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { RktError } from '../../common/errors.js';
 import { isMountPoint, readMounts } from '../../common/mountinfo.js';
+import { escapeOverlayPath, lowerdirOption } from '../../common/overlay-options.js';
 
 export interface OverlayLayer {
   /** Mount point (absolute). */
@@ -24,30 +25,17 @@ export async function mountsUnder(dir: string): Promise<string[]> {
   return under.sort((a, b) => b.length - a.length);
 }
 
-export function escapeOverlayPath(p: string): string {
-  return p.replace(/\\/g, '\\\\').replace(/:/g, '\\:').replace(/,/g, '\\,');
-}
-
 export async function mountOverlay(l: OverlayLayer): Promise<void> {
   await fs.mkdir(l.upper, { recursive: true });
   await fs.mkdir(l.work, { recursive: true });
   await fs.mkdir(l.target, { recursive: true });
-  const opts = `lowerdir=${l.lowers.map(escapeOverlayPath).join(':')},upperdir=${escapeOverlayPath(l.upper)},workdir=${escapeOverlayPath(l.work)}`;
+  const opts = `${lowerdirOption(l.lowers)},upperdir=${escapeOverlayPath(l.upper)},workdir=${escapeOverlayPath(l.work)}`;
   const r = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, l.target], { reject: false, stdin: 'ignore' });
   if (r.exitCode !== 0) {
     throw new RktError('SUBPROCESS', `cannot mount overlay on ${l.target}: mount exited with ${r.exitCode ?? r.signal}: ${r.stderr.trim()}`, {
       hint: 'the data dir must be on a filesystem overlayfs accepts as upper (ext4, xfs, tmpfs); or use --no-overlay',
     });
   }
-}
-
-/** The kernel reads mount options from one page; lowerdir lists longer than this must be flattened. */
-export const MAX_MOUNT_OPTIONS = 4000;
-
-/** Whether an overlay with these lowers (and upper/work paths of about this length) fits in one mount call. */
-export function overlayFits(lowers: readonly string[], upperAndWorkLength: number): boolean {
-  const lowerLen = lowers.reduce((n, p) => n + escapeOverlayPath(p).length + 1, 0);
-  return lowerLen + upperAndWorkLength + 40 <= MAX_MOUNT_OPTIONS;
 }
 
 /** Unmounts everything at or below `dir`, deepest first; lazily when busy. Returns what could not be unmounted. */

@@ -18,7 +18,7 @@ import { unmountAllUnder } from './mounts.js';
 import { allocatePrivateUsers, checkUsernsSupport } from './private-users.js';
 import { createPod, movePod, podLockDir, releasePod, type PodLock } from './transitions.js';
 import { layoutTrees, type TreeSources } from './trees.js';
-import { overlayFits } from './mounts.js';
+import { maxLowerDirsPerMount } from '../../common/overlay-options.js';
 import { resolveOciUser } from './oci-user.js';
 import { annotationOf, OCI_ANNOTATION } from '../oci/config-to-app.js';
 import { newPodUuid } from './uuid.js';
@@ -97,6 +97,13 @@ async function fill(ctx: CommandContext, p: PodArgs, lock: PodLock): Promise<Pod
 }
 
 /**
+ * Mount-option bytes kept for an app overlay's upperdir= and workdir= (paths in the pod dir, whose state
+ * directory name changes as the pod moves) and the commas: generous, since a mount made at prepare is
+ * made again by run-prepared or gc from a longer state path.
+ */
+const UPPER_WORK_RESERVE = 727;
+
+/**
  * Where an app's tree comes from. OCI images are mounted as their layer stack (each layer shared with
  * every image and pod that has it); a stack too long for one mount's options, an image without layers,
  * and --no-overlay copies use the image flattened into one tree instead.
@@ -105,8 +112,7 @@ async function appTree(ctx: CommandContext, store: Store, name: string, imageId:
   const info = await store.getImageInfo(imageId);
   if (info.oci && !noOverlay) {
     const lowers = await store.layerStack(imageId);
-    // upper/work live in the pod dir: budget generously for their paths.
-    if (lowers.length > 0 && overlayFits(lowers, 600)) {
+    if (lowers.length > 0 && maxLowerDirsPerMount(lowers, UPPER_WORK_RESERVE) === lowers.length) {
       ctx.output.debug(`app ${name}: ${lowers.length} OCI layer trees as overlay lower dirs`);
       return { name, rootfs: lowers[0] as string, lowers };
     }

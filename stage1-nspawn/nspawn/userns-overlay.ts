@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { RktError, errnoCode } from '../../common/errors.js';
 import { isMountPoint } from '../../common/mountinfo.js';
+import { escapeOverlayPath, lowerdirOption } from '../../common/overlay-options.js';
 import { overlayDir, overlayIdmappedPath, overlayLayersPath, overlayUpperPath, overlayWorkPath } from '../../common/pod-layout.js';
 
 const run = promisify(execFile);
@@ -57,10 +58,6 @@ async function shiftTree(dir: string, shift: number, count: number): Promise<voi
   for (const e of await fs.readdir(dir)) await shiftTree(path.join(dir, e), shift, count);
 }
 
-function escapeOverlayPath(p: string): string {
-  return p.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/:/g, '\\:');
-}
-
 async function unmountLayers(podDir: string, layers: readonly Layer[]): Promise<void> {
   for (const l of [...layers].sort((a, b) => b.target.length - a.target.length)) {
     const target = path.join(podDir, l.target);
@@ -78,8 +75,8 @@ async function mountLayers(podDir: string, layers: readonly Layer[]): Promise<vo
     // Several lowers are named relative to the overlay's dir (the kernel resolves them against the
     // mounting process's cwd): a long layer stack then still fits in the one page of mount options.
     const opts = mapped.length === 1
-      ? `lowerdir=${escapeOverlayPath(mapped[0] as string)},upperdir=${escapeOverlayPath(overlayUpperPath(podDir, l.name))},workdir=${escapeOverlayPath(overlayWorkPath(podDir, l.name))}`
-      : `lowerdir=${mapped.map((m) => escapeOverlayPath(path.relative(dir, m))).join(':')},upperdir=upper,workdir=work`;
+      ? `${lowerdirOption(mapped)},upperdir=${escapeOverlayPath(overlayUpperPath(podDir, l.name))},workdir=${escapeOverlayPath(overlayWorkPath(podDir, l.name))}`
+      : `${lowerdirOption(mapped.map((m) => path.relative(dir, m)))},upperdir=upper,workdir=work`;
     try {
       await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, path.join(podDir, l.target)], { cwd: dir });
     } catch (err) {

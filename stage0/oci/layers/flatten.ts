@@ -18,40 +18,9 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { RktError, describeCause, errnoCode } from '../../../common/errors.js';
+import { lowerdirOption, maxLowerDirsPerMount, MOUNT_OPTIONS_MAX } from '../../../common/overlay-options.js';
 
 const execFileP = promisify(execFile);
-
-/** The bytes of mount options one legacy mount(2) call takes (one 4 KiB page, less the NUL). */
-export const MOUNT_OPTIONS_MAX = 4095;
-/** overlayfs's limit on lower layers (OVL_MAX_STACK). */
-export const OVERLAY_MAX_LOWER = 500;
-
-/** A path as it must appear in a lowerdir list: the kernel splits on ':' and ',' unless escaped. */
-export function escapeOverlayPath(p: string): string {
-  return p.replace(/[\\:,]/g, (c) => `\\${c}`);
-}
-
-/** "lowerdir=a:b:c" for the given layers, upper first. */
-export function lowerdirOption(lowerDirs: readonly string[]): string {
-  return `lowerdir=${lowerDirs.map(escapeOverlayPath).join(':')}`;
-}
-
-/**
- * How many of `lowerDirs` (upper first), taken from the start, fit in one overlay mount whose other
- * options (upperdir=...,workdir=..., and the commas joining them) take `reservedBytes`. A pod whose
- * stack does not fit has to flatten its bottom layers first (flattenLayers does so by itself).
- */
-export function maxLowerDirsPerMount(lowerDirs: readonly string[], reservedBytes = 0, optionsMax = MOUNT_OPTIONS_MAX): number {
-  let used = reservedBytes + Buffer.byteLength('lowerdir=');
-  let n = 0;
-  for (const p of lowerDirs) {
-    const add = Buffer.byteLength(escapeOverlayPath(p)) + (n > 0 ? 1 : 0);
-    if (used + add > optionsMax || n >= OVERLAY_MAX_LOWER) break;
-    used += add;
-    n++;
-  }
-  return n;
-}
 
 export interface FlattenOptions {
   /** Where scratch directories (mount points, partial merges) go; by default next to `dest`. */
