@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { RktError, describeCause } from '../../common/errors.js';
 import type { AuthEntry } from '../config/config.js';
+import { readBounded } from './read-bounded.js';
 
 export interface HttpPolicy {
   /** Skip TLS certificate verification (--insecure-options=tls). */
@@ -182,20 +183,11 @@ export async function fetchBytes(urlText: string, policy: HttpPolicy, limit: num
     res.resume();
     throw statusError(url, status);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
   try {
-    for await (const chunk of res as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) {
-        res.destroy();
-        throw new RktError('FETCH', `cannot fetch ${url.href}: response larger than ${limit} bytes`);
-      }
-      chunks.push(chunk);
-    }
+    const body = await readBounded(res, limit, () => new RktError('FETCH', `cannot fetch ${url.href}: response larger than ${limit} bytes`));
+    return { body, finalUrl: url.href };
   } catch (err) {
     if (err instanceof RktError) throw err;
     throw new RktError('FETCH', `cannot fetch ${url.href}: ${describeCause(err)}`, { cause: err });
   }
-  return { body: Buffer.concat(chunks), finalUrl: url.href };
 }

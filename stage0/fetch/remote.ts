@@ -24,8 +24,8 @@ export interface RemoteRequest {
   readonly expected?: AppRef;
 }
 
-/** The stored image last fetched from this URL; when verifying, only one that was verified then. */
-async function cachedByOrigin(env: FetchEnv, url: string): Promise<ImageInfo | undefined> {
+/** The stored image last fetched from this URL (or OCI reference); when verifying, only one that was verified then. */
+export async function cachedByOrigin(env: FetchEnv, url: string): Promise<ImageInfo | undefined> {
   const images = await env.store.listImages();
   return images
     .filter((i: ImageInfo) => i.origin === url && (!env.verify || i.signatureVerified === true))

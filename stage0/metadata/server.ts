@@ -9,6 +9,7 @@ import { newHmacKey } from './hmac.js';
 import { PodRegistry } from './pod-registry.js';
 import { handlePublicRequest, redactTarget, type MdsResponse } from './public-api.js';
 import { handleRegistrationRequest } from './registration-api.js';
+import { readBounded } from '../fetch/read-bounded.js';
 
 export interface MetadataServiceOptions {
   /** TCP port for apps; 0 picks a free one (tests). */
@@ -35,16 +36,8 @@ const MAX_SOCKET_PATH = 107;
 
 class BodyTooLarge extends Error {}
 
-async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return readBounded(req, limit, () => new BodyTooLarge());
 }
 
 function send(res: http.ServerResponse, r: MdsResponse): void {

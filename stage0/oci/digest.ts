@@ -27,6 +27,11 @@ export function parseDigest(text: string, what: string): Digest {
   return { algorithm: alg, hex, text };
 }
 
+/** The hex part of a digest's text ("sha256:ab.." -> "ab.."). */
+export function digestHex(text: string): string {
+  return text.slice(text.indexOf(':') + 1);
+}
+
 export function digestOf(bytes: Buffer | string, algorithm: DigestAlgorithm = 'sha256'): string {
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }

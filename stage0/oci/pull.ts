@@ -3,11 +3,13 @@
 // and unpack the layers the store lacks (in parallel, bounded) and publish the image. Nothing the
 // source sends is trusted: every digest and size is checked here, whatever the source.
 import { Readable } from 'node:stream';
+import { forEachBounded } from '../../common/bounded.js';
+import { readBounded } from '../fetch/read-bounded.js';
 import { RktError } from '../../common/errors.js';
 import type { Store } from '../store/index.js';
 import type { OciLayerInfo } from '../store/info.js';
 import { acNameFor, appcManifestFor } from './config-to-app.js';
-import { checkBytes, parseDigest, VerifyingStream, digestOf, type Digest } from './digest.js';
+import { checkBytes, digestHex, parseDigest, VerifyingStream, digestOf, type Digest } from './digest.js';
 import {
   MAX_DOCUMENT_BYTES, parseImageConfig, parseManifestOrIndex, type ImageConfigDoc, type ImageManifestDoc, type LayerDescriptor,
 } from './documents.js';
@@ -45,20 +47,6 @@ export interface ResolvedImage {
   config: ImageConfigDoc;
 }
 
-async function readAll(stream: Readable, limit: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of stream as AsyncIterable<Buffer>) {
-    n += c.length;
-    if (n > limit) {
-      stream.destroy();
-      throw new RktError('IMAGE_INVALID', `${what} is larger than ${limit} bytes`, { hint: 'the image is malformed; nothing was stored' });
-    }
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** The manifest (through any index), and the config, all digest-checked. */
 export async function resolveManifest(source: ImageSource, env: Pick<PullEnv, 'debug'>): Promise<ResolvedImage> {
   const top = await source.top();
@@ -84,7 +72,8 @@ export async function resolveManifest(source: ImageSource, env: Pick<PullEnv, 'd
       const stream = await source.blob(doc.config);
       const check = new VerifyingStream(doc.config.digest, doc.config.size, `config ${doc.config.digest.text} of ${what}`);
       stream.on('error', (e) => check.destroy(e));
-      const configBytes = await readAll(stream.pipe(check), MAX_DOCUMENT_BYTES, `config of ${what}`);
+      const configBytes = await readBounded(stream.pipe(check), MAX_DOCUMENT_BYTES, () =>
+        new RktError('IMAGE_INVALID', `config of ${what} is larger than ${MAX_DOCUMENT_BYTES} bytes`, { hint: 'the image is malformed; nothing was stored' }));
       const config = parseImageConfig(configBytes, `config ${doc.config.digest.text} of ${what}`);
       if (config.diffIds.length !== doc.layers.length) {
         throw new RktError('IMAGE_INVALID', `${what}: the manifest lists ${doc.layers.length} layers but the config ${config.diffIds.length} diff_ids`, {
@@ -111,24 +100,6 @@ export async function resolveManifest(source: ImageSource, env: Pick<PullEnv, 'd
     mediaType = pick.mediaType;
     digest = pick.digest.text;
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time; the first failure stops new starts and is thrown. */
-async function boundedAll<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
-      const i = next++;
-      try {
-        await fn(items[i] as T, i);
-      } catch (err) {
-        if (failed === undefined) failed = err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
 }
 
 export type LayerUnpacker = (opts: {
@@ -163,7 +134,7 @@ export async function pullLayers(env: PullEnv, source: ImageSource, img: Resolve
     const done = [...got.values()].reduce((a, b) => a + b, 0);
     env.progress(`Downloading ${missing.length} layer${missing.length === 1 ? '' : 's'} of ${source.description}: ${mib(done)} / ${mib(total)}`);
   };
-  await boundedAll(missing, PARALLEL_LAYERS, async (i) => {
+  await forEachBounded(missing, PARALLEL_LAYERS, async (i) => {
     const desc = layers[i]!;
     const diffId = img.config.diffIds[i]!;
     const what = `layer ${i + 1}/${layers.length} ${desc.digest.text.slice(0, 19)} of ${source.description}`;
@@ -191,7 +162,7 @@ export async function pullLayers(env: PullEnv, source: ImageSource, img: Resolve
 /** What the store keeps as name and version for a reference. */
 export function identityOf(ref: OciReference, manifestDigest: string): { name: string; version: string; reference: string } {
   const reference = formatOciReference(ref);
-  const shortDigest = manifestDigest.slice(manifestDigest.indexOf(':') + 1, manifestDigest.indexOf(':') + 13);
+  const shortDigest = digestHex(manifestDigest).slice(0, 12);
   switch (ref.transport) {
     case 'docker':
       return { name: acNameFor(formatDockerReference(ref.ref, false)), version: ref.ref.tag ?? shortDigest, reference };

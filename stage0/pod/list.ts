@@ -1,4 +1,5 @@
 // All pods with their state and info, for `rkt list` (one probe per pod: open + non-blocking flock).
+import { forEachBounded } from '../../common/bounded.js';
 import { readPodInfo, type PodInfo } from './info.js';
 import { probePod } from './state.js';
 import { listPodUuids } from './uuid.js';
@@ -12,15 +13,10 @@ const CONCURRENCY = 32;
 export async function listPods(dataDir: string): Promise<PodInfo[]> {
   const uuids = await listPodUuids(dataDir);
   const out: PodInfo[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < uuids.length) {
-      const uuid = uuids[next++]!;
-      const snap = await probePod(dataDir, uuid);
-      if (!snap) continue; // deleted while we looked
-      out.push(await readPodInfo(snap, { pid: false }));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, uuids.length) }, worker));
+  await forEachBounded(uuids, CONCURRENCY, async (uuid) => {
+    const snap = await probePod(dataDir, uuid);
+    if (!snap) return; // deleted while we looked
+    out.push(await readPodInfo(snap, { pid: false }));
+  });
   return out.sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0) || a.uuid.localeCompare(b.uuid));
 }

@@ -1,6 +1,6 @@
 // Crash-safe file primitives for the store: fsync'd writes via temp+rename, and work dirs tagged with
 // their owner process so any later rkt can remove those left behind by a killed one.
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -20,6 +20,14 @@ function ownerTag(): string {
     selfTag = `${process.pid}-${start}`;
   }
   return selfTag;
+}
+
+/** Whether something is at `p` (any error counts as no). */
+export async function pathExists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function fsyncPath(p: string): Promise<void> {

@@ -6,6 +6,7 @@ import { podDirIn, podManifestPath, stage1ImageIdPath, overlayLayersPath, type P
 import type { Store } from './index.js';
 import { LAYER_DIR_RE, layerLockFile, ociBlobFile, treeRenderedFile } from './layout.js';
 import { readLayerRecord } from './oci.js';
+import { digestHex } from '../oci/digest.js';
 import { removeViaTmp } from './fsutil.js';
 import { tryWithLock } from './locks.js';
 import { listTrees, removeTree } from './trees.js';
@@ -125,8 +126,8 @@ async function collectLayers(store: Store, refs: PodReferences, cutoff: number):
   const usedBlobs = new Set<string>();
   for (const img of await store.listImages()) {
     for (const l of img.oci?.layers ?? []) {
-      used.add(`sha256-${l.diffId.slice('sha256:'.length)}`);
-      usedBlobs.add(l.digest.slice(l.digest.indexOf(':') + 1));
+      used.add(`sha256-${digestHex(l.diffId)}`);
+      usedBlobs.add(digestHex(l.digest));
     }
   }
   const removed: string[] = [];
@@ -143,8 +144,8 @@ async function collectLayers(store: Store, refs: PodReferences, cutoff: number):
     });
     if (gone !== true) continue;
     removed.push(dir);
-    if (rec && !usedBlobs.has(rec.digest.slice(rec.digest.indexOf(':') + 1))) {
-      await rm(ociBlobFile(store.layout, rec.digest.slice(rec.digest.indexOf(':') + 1)), { force: true });
+    if (rec && !usedBlobs.has(digestHex(rec.digest))) {
+      await rm(ociBlobFile(store.layout, digestHex(rec.digest)), { force: true });
     }
   }
   return removed;

@@ -3,17 +3,17 @@
 // writes an oci-archive (a tar of an OCI image layout) from the stored bytes, which keep their digests.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { pathExists } from './fsutil.js';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { RktError, describeCause } from '../../common/errors.js';
-import { digestOf } from '../oci/digest.js';
+import { digestHex as hexOf, digestOf } from '../oci/digest.js';
 import { MEDIA } from '../oci/documents.js';
 import type { ImageInfo } from './info.js';
 import { layerInfoFile, ociBlobFile, ociConfigFile, ociManifestFile, type StoreLayout } from './layout.js';
 import { ociImageId, readLayerRecord } from './oci.js';
 
-const hexOf = (d: string): string => d.slice(d.indexOf(':') + 1);
 
 async function sha256File(file: string): Promise<string> {
   const h = createHash('sha256');
@@ -39,9 +39,9 @@ export async function verifyOciImage(layout: StoreLayout, info: ImageInfo): Prom
     problems.push(`cannot read the OCI config: ${describeCause(err)}`);
   }
   for (const l of oci.layers) {
-    if (!(await access(layerInfoFile(layout, hexOf(l.diffId))).then(() => true, () => false))) problems.push(`layer tree ${l.diffId} is missing`);
+    if (!(await pathExists(layerInfoFile(layout, hexOf(l.diffId))))) problems.push(`layer tree ${l.diffId} is missing`);
     const blob = ociBlobFile(layout, hexOf(l.digest));
-    if (await access(blob).then(() => true, () => false)) {
+    if (await pathExists(blob)) {
       const got = await sha256File(blob);
       if (got !== l.digest) problems.push(`blob ${l.digest} hashes to ${got}`);
     }
@@ -57,7 +57,7 @@ export async function exportOciArchive(layout: StoreLayout, info: ImageInfo, out
   // docker-archive's plain tar) is not downloaded again, so this image's own blob may be absent; say so
   // before writing anything rather than failing half-way with ENOENT.
   for (const l of oci.layers) {
-    if (await access(ociBlobFile(layout, hexOf(l.digest))).then(() => true, () => false)) continue;
+    if (await pathExists(ociBlobFile(layout, hexOf(l.digest)))) continue;
     const rec = await readLayerRecord(layout, hexOf(l.diffId));
     throw new RktError('STORE', `cannot export ${info.id}: its layer blob ${l.digest} is not in the store${rec ? ` (layer ${l.diffId} was stored from blob ${rec.digest})` : ''}`, {
       hint: 'the layer was shared with an image that had it in another form; export that image, or remove both and fetch this one first',

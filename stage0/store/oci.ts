@@ -2,11 +2,12 @@
 // compressed blobs beside them, and the image dir (synthesised appc manifest, the OCI manifest and
 // config as served, info.json). Same rules as ACIs: work dir + one rename, under flocks.
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RktError, errnoCode } from '../../common/errors.js';
 import { serializeImageManifest, type ImageManifest } from '../../common/appc/index.js';
-import { fsyncPath, makeWorkDir, removeViaTmp, writeFileAtomic } from './fsutil.js';
+import { digestHex as hexOf } from '../oci/digest.js';
+import { fsyncPath, makeWorkDir, pathExists, removeViaTmp, writeFileAtomic } from './fsutil.js';
 import { withLock } from './locks.js';
 import { readInfo, serializeInfo, type ImageInfo, type OciImageInfo } from './info.js';
 import {
@@ -18,14 +19,7 @@ export function ociImageId(manifestBytes: Buffer): string {
   return `sha512-${createHash('sha512').update(manifestBytes).digest('hex').slice(0, 64)}`;
 }
 
-const hexOf = (digest: string): string => digest.slice(digest.indexOf(':') + 1);
 
-async function exists(p: string): Promise<boolean> {
-  return access(p).then(
-    () => true,
-    () => false,
-  );
-}
 
 export interface LayerRecordJson {
   diffId: string;
@@ -36,7 +30,7 @@ export interface LayerRecordJson {
 }
 
 export async function hasLayer(layout: StoreLayout, diffId: string): Promise<boolean> {
-  return exists(layerInfoFile(layout, hexOf(diffId)));
+  return pathExists(layerInfoFile(layout, hexOf(diffId)));
 }
 
 /**
@@ -66,7 +60,7 @@ export async function ensureLayer(
       const blobTmp = path.join(work, 'blob');
       const rec = await produce({ rootfs, blobTmp });
       await writeFileAtomic(path.join(work, 'layer.json'), JSON.stringify({ diffId, ...rec }, null, 1) + '\n');
-      if (await exists(blobTmp)) {
+      if (await pathExists(blobTmp)) {
         await rename(blobTmp, ociBlobFile(layout, hexOf(rec.digest)));
       }
       await rename(work, layerDir(layout, hex));
@@ -142,7 +136,7 @@ export async function layerStack(layout: StoreLayout, info: ImageInfo): Promise<
   const out: string[] = [];
   for (const l of [...info.oci.layers].reverse()) {
     const hex = hexOf(l.diffId);
-    if (!(await exists(layerInfoFile(layout, hex)))) {
+    if (!(await pathExists(layerInfoFile(layout, hex)))) {
       throw new RktError('STORE', `layer ${l.diffId} of image ${info.id} is missing from the store`, {
         hint: `fetch ${info.oci.reference} again`,
       });

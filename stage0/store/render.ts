@@ -1,7 +1,7 @@
 // Rendering: the image plus its dependencies, layered upper-first with pathWhitelists, into a tree that is
 // published once, atomically (work dir with a "rendered" marker, then one rename), under the tree's lock.
 import { createHash } from 'node:crypto';
-import { access, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { RktError } from '../../common/errors.js';
 import type { Dependency, ImageManifest } from '../../common/appc/index.js';
 import { extractLayers, type Layer } from '../image/extract.js';
 import { DEFAULT_LIMITS } from '../image/limits.js';
-import { fsyncPath, makeWorkDir, removeViaTmp } from './fsutil.js';
+import { fsyncPath, makeWorkDir, pathExists, removeViaTmp } from './fsutil.js';
 import { withLock } from './locks.js';
 import { blobFile, treeDir, treeLockFile, treeManifest, treeRenderedFile, treeRootfs, type StoreLayout } from './layout.js';
 
@@ -58,12 +58,6 @@ export function layersOf(layout: StoreLayout, plan: readonly LayerPlan[]): Layer
   return plan.map((p) => ({ tarPath: blobFile(layout, p.id), whitelists: p.whitelists, top: p.top }));
 }
 
-async function exists(p: string): Promise<boolean> {
-  return access(p).then(
-    () => true,
-    () => false,
-  );
-}
 
 export interface RenderedTree {
   treeId: string;
@@ -84,9 +78,9 @@ export async function publishTree(
   fill: (work: string) => Promise<void>,
 ): Promise<RenderedTree> {
   const result = { treeId, rootfs: treeRootfs(layout, treeId), manifestPath: treeManifest(layout, treeId) };
-  if (await exists(treeRenderedFile(layout, treeId))) return result;
+  if (await pathExists(treeRenderedFile(layout, treeId))) return result;
   await withLock(treeLockFile(layout, treeId), 'exclusive', async () => {
-    if (await exists(treeRenderedFile(layout, treeId))) return;
+    if (await pathExists(treeRenderedFile(layout, treeId))) return;
     // A published tree always holds its marker; anything else at that path is debris.
     await removeViaTmp(treeDir(layout, treeId), layout.tmp);
     const work = await makeWorkDir(layout.tmp, 'render');

@@ -1,7 +1,7 @@
 // `image verify`: re-hash a stored blob against its ID, re-read its manifest, and check its rendered trees.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { pathExists } from './fsutil.js';
 import { describeCause } from '../../common/errors.js';
 import type { Store } from './index.js';
 import { treeRenderedFile, treeRootfs } from './layout.js';
@@ -43,7 +43,7 @@ export async function verifyImage(store: Store, id: string): Promise<VerifyResul
   const trees: string[] = [];
   for (const t of await listTrees(store.layout)) {
     if (t.imageId !== id) continue;
-    const ok = await Promise.all([treeRenderedFile(store.layout, t.treeId), treeRootfs(store.layout, t.treeId)].map((p) => access(p).then(() => true, () => false)));
+    const ok = await Promise.all([treeRenderedFile(store.layout, t.treeId), treeRootfs(store.layout, t.treeId)].map(pathExists));
     if (ok.every(Boolean)) trees.push(t.treeId);
     else problems.push(`tree ${t.treeId} is incomplete`);
   }

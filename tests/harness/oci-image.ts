@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
+import { makeTarBuffer } from './aci.js';
 
 export const OCI_MEDIA = {
   index: 'application/vnd.oci.image.index.v1+json',
@@ -171,27 +172,9 @@ export interface TarMember {
   body?: string | Buffer;
 }
 
-/** Packs members into one tar in memory, in the order given. */
-export async function packTar(members: readonly TarMember[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: unknown) => {
-      chunks.push(c as Buffer);
-    });
-    pack.on('end', () => resolve());
-    pack.on('error', reject);
-  });
-  for (const m of members) {
-    await new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
-      if (m.body !== undefined) pack.entry(m.header, m.body, cb);
-      else pack.entry(m.header, cb);
-    });
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
+/** Packs members into one tar in memory, in the order given (the ACI harness's packer; PAX records pass through). */
+export function packTar(members: readonly TarMember[]): Promise<Buffer> {
+  return makeTarBuffer(members);
 }
 
 function whiteoutName(p: string): string {

@@ -385,7 +385,12 @@ export class RegistryClient {
 
 /** An ImageSource over a registry: the top document is the manifest at the reference's digest, else its tag. */
 export function registrySource(ref: DockerReference, opts: RegistryOptions): ImageSource {
-  const client = new RegistryClient(ref, opts);
+  return clientImageSource(new RegistryClient(ref, opts));
+}
+
+/** The ImageSource of an existing client, so a signature check can share its token and connections. */
+export function clientImageSource(client: RegistryClient): ImageSource {
+  const ref = client.ref;
   const must = (m: FetchedManifest | undefined, reference: string): FetchedManifest => {
     if (!m) throw new RktError('INTERNAL', `manifest ${reference} of ${formatDockerReference(ref)} vanished`);
     return m;

@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { RktError, describeCause, errnoCode } from '../../../common/errors.js';
+import { readBounded } from '../../fetch/read-bounded.js';
 
 export interface TransportOptions {
   readonly insecureTls: boolean;
@@ -147,15 +148,5 @@ export async function readBody(res: http.IncomingMessage, limit: number): Promis
     res.destroy();
     throw new RangeError(`larger than ${limit} bytes (${declared})`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      res.destroy();
-      throw new RangeError(`larger than ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  return readBounded(res, limit, () => new RangeError(`larger than ${limit} bytes`));
 }

@@ -20,7 +20,7 @@ export interface VerifyOciImageOptions {
   readonly manifestDigest: Digest;
   /** Fetches the .sig artifact; absent when the image did not come from a registry. */
   readonly registry?: SignatureRegistry;
-  readonly keystoreLayers: KeystoreLayer[];
+  readonly keystoreLayers: readonly KeystoreLayer[];
   /**
    * The rkt config directories (system, local, user): registries.d is read from
    * /etc/containers/registries.d, then `<dir>/registries.d` of each; and the policy for http(s) lookasides.
