@@ -29,6 +29,19 @@ export function podManifestPath(podDir: string): string {
 }
 
 /** Empty file; its mtime is the pod's creation time. */
+/**
+ * `pod.next`: while `rkt app add` runs, the pod manifest as it will be with the new app (stage1 app/add reads
+ * it); renamed over `pod` once the app is in place. A leftover one (a crashed add) is stale and removed.
+ */
+export function podManifestNextPath(podDir: string): string {
+  return path.join(podDir, 'pod.next');
+}
+
+/** `app.lck`: flock'ed by stage0 around every change to a running mutable pod's apps (`rkt app ...`). */
+export function podAppsLockPath(podDir: string): string {
+  return path.join(podDir, 'app.lck');
+}
+
 export function podCreatedPath(podDir: string): string {
   return path.join(podDir, 'pod-created');
 }
@@ -95,6 +108,22 @@ export function appStatusDir(podDir: string): string {
 
 export function appStatusPath(podDir: string, app: string): string {
   return path.join(appStatusDir(podDir), app);
+}
+
+/**
+ * `stage1/rootfs/rkt/started/<app>`: written by stage1 app/start just before the app starts (its mtime is
+ * the start time; content: how many times the app was started). Absent for apps started at pod boot.
+ */
+export function appStartedPath(podDir: string, app: string): string {
+  return path.join(podDir, 'stage1', 'rootfs', 'rkt', 'started', app);
+}
+
+/**
+ * `stage1/rootfs/rkt/history/<app>`: one line per ended run of the app, appended by the pod's reaper:
+ * `<started unix seconds> <finished unix seconds> <exit code> <systemd invocation id>`.
+ */
+export function appHistoryPath(podDir: string, app: string): string {
+  return path.join(podDir, 'stage1', 'rootfs', 'rkt', 'history', app);
 }
 
 /** The same status file read through the stage1 overlay's upper dir (valid after the overlay is unmounted). */

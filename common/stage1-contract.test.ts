@@ -11,7 +11,7 @@ const U = '0f2c7b8e-1111-4222-8333-444455556666';
 const full: RunArgs = {
   debug: true, net: ['host'], interactive: true, privateUsers: { shift: 65536 * 3, count: 65536 }, localConfig: '/etc/rkt',
   hostname: 'h', dnsConfMode: { resolv: 'stage0', hosts: 'default' }, disableCapabilities: true, disablePaths: false,
-  disableSeccomp: true, uuid: U,
+  disableSeccomp: true, mutable: false, uuid: U,
 };
 
 test('run argv: rkt order, round trip at version 5', () => {

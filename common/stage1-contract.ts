@@ -1,5 +1,6 @@
 // The stage0 -> stage1 contract as types: entrypoint annotations, the argv of each entrypoint
 // (builders used by stage0, parsers used by stage1s), and the environment. See docs/stage1-contract.md.
+import { isACName } from './appc/names.js';
 import { RktError } from './errors.js';
 
 export const ANNOTATION_RUN = 'coreos.com/rkt/stage1/run';
@@ -7,6 +8,11 @@ export const ANNOTATION_ENTER = 'coreos.com/rkt/stage1/enter';
 export const ANNOTATION_GC = 'coreos.com/rkt/stage1/gc';
 export const ANNOTATION_STOP = 'coreos.com/rkt/stage1/stop';
 export const ANNOTATION_INTERFACE_VERSION = 'coreos.com/rkt/stage1/interface-version';
+/** The mutable-pod entrypoints (rkt's `app` verbs); a stage1 with all four supports `rkt app`. */
+export const ANNOTATION_APP_ADD = 'coreos.com/rkt/stage1/app/add';
+export const ANNOTATION_APP_RM = 'coreos.com/rkt/stage1/app/rm';
+export const ANNOTATION_APP_START = 'coreos.com/rkt/stage1/app/start';
+export const ANNOTATION_APP_STOP = 'coreos.com/rkt/stage1/app/stop';
 
 /** The interface version our own stage1s declare (and the newest this stage0 speaks). */
 export const STAGE1_INTERFACE_VERSION = 5;
@@ -14,7 +20,8 @@ export const STAGE1_INTERFACE_VERSION = 5;
 /** Env var carrying the fd of the pod directory, exclusively flock'ed, inherited by the run entrypoint. */
 export const LOCK_FD_ENV = 'RKT_LOCK_FD';
 
-export type Stage1Entrypoint = 'run' | 'enter' | 'gc' | 'stop';
+export type Stage1Entrypoint = 'run' | 'enter' | 'gc' | 'stop' | AppEntrypoint;
+export type AppEntrypoint = 'app-add' | 'app-rm' | 'app-start' | 'app-stop';
 
 export interface Stage1Entrypoints {
   /** Paths inside the stage1 rootfs (absolute within it, e.g. "/stage1/bin/run"). */
@@ -22,6 +29,10 @@ export interface Stage1Entrypoints {
   enter?: string;
   gc?: string;
   stop?: string;
+  'app-add'?: string;
+  'app-rm'?: string;
+  'app-start'?: string;
+  'app-stop'?: string;
   /** Declared interface version; 1 when the annotation is absent (as rkt). */
   interfaceVersion: number;
 }
@@ -50,7 +61,16 @@ export function readStage1Entrypoints(annotations: ReadonlyArray<{ name: string;
   set('enter', ANNOTATION_ENTER);
   set('gc', ANNOTATION_GC);
   set('stop', ANNOTATION_STOP);
+  set('app-add', ANNOTATION_APP_ADD);
+  set('app-rm', ANNOTATION_APP_RM);
+  set('app-start', ANNOTATION_APP_START);
+  set('app-stop', ANNOTATION_APP_STOP);
   return out;
+}
+
+/** Whether a stage1 can run mutable pods (`rkt app`): it names all four app entrypoints, as rkt required. */
+export function supportsMutablePods(e: Stage1Entrypoints): boolean {
+  return e['app-add'] !== undefined && e['app-rm'] !== undefined && e['app-start'] !== undefined && e['app-stop'] !== undefined;
 }
 
 // ---------------------------------------------------------------- run
@@ -73,6 +93,11 @@ export interface RunArgs {
   disableCapabilities: boolean;
   disablePaths: boolean;
   disableSeccomp: boolean;
+  /**
+   * A mutable pod (`rkt app sandbox`): it may start with no apps, apps are added and removed while it runs,
+   * and it keeps running when its apps exit (until `rkt stop`).
+   */
+  mutable: boolean;
   uuid: string;
 }
 
@@ -97,6 +122,7 @@ export function buildRunArgs(a: RunArgs, interfaceVersion: number): string[] {
     if (a.disablePaths) argv.push('--disable-paths');
     if (a.disableSeccomp) argv.push('--disable-seccomp');
   }
+  if (a.mutable) argv.push('--mutable');
   argv.push(a.uuid);
   return argv;
 }
@@ -104,7 +130,7 @@ export function buildRunArgs(a: RunArgs, interfaceVersion: number): string[] {
 /** Parses the run entrypoint's argv (process.argv.slice(2) in a stage1). Unknown flags are errors. */
 export function parseRunArgs(argv: readonly string[]): RunArgs {
   const p = scan(argv, {
-    bools: ['--debug', '--interactive', '--disable-capabilities-restriction', '--disable-paths', '--disable-seccomp'],
+    bools: ['--debug', '--interactive', '--disable-capabilities-restriction', '--disable-paths', '--disable-seccomp', '--mutable'],
     values: ['--net', '--private-users', '--mds-token', '--local-config', '--hostname', '--dns-conf-mode'],
     entrypoint: 'run',
   });
@@ -117,6 +143,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     disableCapabilities: p.bools.has('--disable-capabilities-restriction'),
     disablePaths: p.bools.has('--disable-paths'),
     disableSeccomp: p.bools.has('--disable-seccomp'),
+    mutable: p.bools.has('--mutable'),
     uuid,
   };
   const pu = p.values.get('--private-users');
@@ -214,6 +241,45 @@ export function parseGcArgs(argv: readonly string[]): GcArgs {
   const out: GcArgs = { debug: p.bools.has('--debug'), uuid: onePositional(p.positionals, 'gc') };
   const lc = p.values.get('--local-config');
   if (lc !== undefined) out.localConfig = lc;
+  return out;
+}
+
+// ---------------------------------------------------------------- app add / rm / start / stop
+
+/**
+ * The argv of the four app entrypoints: `[--debug] --app=<name> [--timeout=<seconds>]{stop} <uuid>`.
+ * Each runs (spawned, cwd = the pod dir) while the pod runs, and while stage0 holds the pod's app lock.
+ * app/add finds the pod manifest that will hold the new app in `pod.next` (podManifestNextPath) and the
+ * app's tree already laid out (appRootfsPath, appImageManifestPath); stage0 renames pod.next over `pod`
+ * once app/add succeeded. app/rm is called for a stopped app, before stage0 drops it from `pod`.
+ */
+export interface AppEntrypointArgs {
+  debug: boolean;
+  app: string;
+  uuid: string;
+  /** app/stop only: seconds between the app's stop signal and SIGKILL. */
+  timeoutSeconds?: number;
+}
+
+export function buildAppArgs(a: AppEntrypointArgs): string[] {
+  const argv: string[] = [];
+  if (a.debug) argv.push('--debug');
+  argv.push(`--app=${a.app}`);
+  if (a.timeoutSeconds !== undefined) argv.push(`--timeout=${a.timeoutSeconds}`);
+  argv.push(a.uuid);
+  return argv;
+}
+
+export function parseAppArgs(argv: readonly string[], ep: AppEntrypoint): AppEntrypointArgs {
+  const p = scan(argv, { bools: ['--debug'], values: ep === 'app-stop' ? ['--app', '--timeout'] : ['--app'], entrypoint: ep });
+  const app = p.values.get('--app');
+  if (app === undefined || !isACName(app)) throw contractError(ep, `--app: expected an app name, got "${app ?? ''}"`);
+  const out: AppEntrypointArgs = { debug: p.bools.has('--debug'), app, uuid: onePositional(p.positionals, ep) };
+  const t = p.values.get('--timeout');
+  if (t !== undefined) {
+    if (!/^[0-9]+$/.test(t)) throw contractError(ep, `--timeout: expected whole seconds, got "${t}"`);
+    out.timeoutSeconds = Number(t);
+  }
   return out;
 }
 
