@@ -54,3 +54,31 @@ test('run-prepared takes a uuid and runtime flags', () => {
   assert.equal(p.uuid, 'abc');
   assert.equal(p.hostname, 'h');
 });
+
+test('app sandbox: pod flags only; annotations and labels are pod-wide; images refused', () => {
+  const p = parsePodArgs('app-sandbox', [
+    '--net=none', '--volume=data,kind=empty', '--hostname=sb', '--annotation=rkt-ts/sandbox/memory=1Gi', '--user-label=team=a', '--stage1-image=kvm',
+  ]);
+  assert.equal(p.mutable, true);
+  assert.equal(p.apps.length, 0);
+  assert.deepEqual(p.podAnnotations, { 'rkt-ts/sandbox/memory': '1Gi' });
+  assert.deepEqual(p.podUserLabels, { team: 'a' });
+  assert.equal(p.stage1.image, 'kvm');
+  assert.throws(() => parsePodArgs('app-sandbox', ['img']), /takes no images/);
+  assert.throws(() => parsePodArgs('app-sandbox', ['--exec=/bin/sh']), /not valid for rkt app sandbox/);
+  assert.throws(() => parsePodArgs('app-sandbox', ['--set-env=A=1']), /not valid for rkt app sandbox/);
+  assert.throws(() => parsePodArgs('app-sandbox', ['--interactive']), /needs an app/);
+});
+
+test('app add: a pod uuid, one image, its per-app flags and args', () => {
+  const p = parsePodArgs('app-add', ['0f2c7b8e-1111-4222-8333-444455556666', 'img', '--name=web', '--memory=64M', '--', '-x', '---', '--pull-policy=never']);
+  assert.equal(p.uuid, '0f2c7b8e-1111-4222-8333-444455556666');
+  assert.equal(p.mutable, false);
+  assert.equal(p.apps.length, 1);
+  assert.equal(p.apps[0]?.name, 'web');
+  assert.deepEqual(p.apps[0]?.args, ['-x']);
+  assert.equal(p.pullPolicy, 'never');
+  assert.throws(() => parsePodArgs('app-add', ['0f2c7b8e-1111-4222-8333-444455556666']), /needs an image/);
+  assert.throws(() => parsePodArgs('app-add', ['u', 'a', 'b']), /takes one image/);
+  assert.throws(() => parsePodArgs('app-add', ['u', 'img', '--net=none']), /not valid for rkt app add/);
+});

@@ -5,7 +5,7 @@ import { volumeFromString, type Volume } from '../../common/appc/index.js';
 import { parseNetList } from '../../common/networking/net-list.js';
 import { checkPortsAllowed, parsePortFlag, type PortFlag } from '../../common/networking/port-forward.js';
 
-export type PodCommand = 'run' | 'prepare' | 'run-prepared';
+export type PodCommand = 'run' | 'prepare' | 'run-prepared' | 'app-sandbox' | 'app-add';
 
 export interface MountArg {
   volume: string;
@@ -77,6 +77,12 @@ export interface PodArgs {
   uuidFileSave?: string;
   mdsRegister: boolean;
   quiet: boolean;
+  /** `rkt app sandbox`: the pod takes apps while it runs. */
+  mutable: boolean;
+  /** `rkt app sandbox`'s --annotation, --user-annotation, --user-label (no image precedes them: pod-wide). */
+  podAnnotations: Record<string, string>;
+  podUserAnnotations: Record<string, string>;
+  podUserLabels: Record<string, string>;
 }
 
 type FlagKind = 'value' | 'bool' | 'optional';
@@ -89,49 +95,53 @@ interface FlagSpec {
 }
 
 const RUN_PREP: readonly PodCommand[] = ['run', 'prepare'];
-const RUNTIME: readonly PodCommand[] = ['run', 'run-prepared'];
-const ALL: readonly PodCommand[] = ['run', 'prepare', 'run-prepared'];
+const PER_APP: readonly PodCommand[] = ['run', 'prepare', 'app-add'];
+/** Prepare-time pod flags a sandbox takes too (it has no apps: no env, ports or pod manifest). */
+const POD_PREP: readonly PodCommand[] = ['run', 'prepare', 'app-sandbox'];
+const RUNTIME: readonly PodCommand[] = ['run', 'run-prepared', 'app-sandbox'];
+const ALL: readonly PodCommand[] = ['run', 'prepare', 'run-prepared', 'app-sandbox'];
 
 const FLAGS: Record<string, FlagSpec> = {
   // per-app
-  '--exec': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--name': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--user': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--group': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--supplementary-gids': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--working-dir': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--readonly-rootfs': { kind: 'bool', app: true, cmds: RUN_PREP },
-  '--environment': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--mount': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--memory': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--cpu': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--cpu-shares': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--caps-retain': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--caps-remove': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--seccomp': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--oom-score-adj': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--signature': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--user-annotation': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--user-label': { kind: 'value', app: true, cmds: RUN_PREP },
-  '--annotation': { kind: 'value', app: true, cmds: RUN_PREP },
+  '--exec': { kind: 'value', app: true, cmds: PER_APP },
+  '--name': { kind: 'value', app: true, cmds: PER_APP },
+  '--user': { kind: 'value', app: true, cmds: PER_APP },
+  '--group': { kind: 'value', app: true, cmds: PER_APP },
+  '--supplementary-gids': { kind: 'value', app: true, cmds: PER_APP },
+  '--working-dir': { kind: 'value', app: true, cmds: PER_APP },
+  '--readonly-rootfs': { kind: 'bool', app: true, cmds: PER_APP },
+  '--environment': { kind: 'value', app: true, cmds: PER_APP },
+  '--mount': { kind: 'value', app: true, cmds: PER_APP },
+  '--memory': { kind: 'value', app: true, cmds: PER_APP },
+  '--cpu': { kind: 'value', app: true, cmds: PER_APP },
+  '--cpu-shares': { kind: 'value', app: true, cmds: PER_APP },
+  '--caps-retain': { kind: 'value', app: true, cmds: PER_APP },
+  '--caps-remove': { kind: 'value', app: true, cmds: PER_APP },
+  '--seccomp': { kind: 'value', app: true, cmds: PER_APP },
+  '--oom-score-adj': { kind: 'value', app: true, cmds: PER_APP },
+  '--signature': { kind: 'value', app: true, cmds: PER_APP },
+  // per-app, and pod-wide for a sandbox (which has no image for them to follow)
+  '--user-annotation': { kind: 'value', app: true, cmds: [...PER_APP, 'app-sandbox'] },
+  '--user-label': { kind: 'value', app: true, cmds: [...PER_APP, 'app-sandbox'] },
+  '--annotation': { kind: 'value', app: true, cmds: [...PER_APP, 'app-sandbox'] },
   // pod-wide, prepare time
-  '--volume': { kind: 'value', cmds: RUN_PREP },
+  '--volume': { kind: 'value', cmds: POD_PREP },
   '--set-env': { kind: 'value', cmds: RUN_PREP },
   '--set-env-file': { kind: 'value', cmds: RUN_PREP },
   '--inherit-env': { kind: 'bool', cmds: RUN_PREP },
-  '--no-overlay': { kind: 'bool', cmds: RUN_PREP },
-  '--private-users': { kind: 'bool', cmds: RUN_PREP },
+  '--no-overlay': { kind: 'bool', cmds: POD_PREP },
+  '--private-users': { kind: 'bool', cmds: POD_PREP },
   '--pod-manifest': { kind: 'value', cmds: RUN_PREP },
-  '--pull-policy': { kind: 'value', cmds: RUN_PREP },
+  '--pull-policy': { kind: 'value', cmds: [...POD_PREP, 'app-add'] },
   '--store-only': { kind: 'bool', cmds: RUN_PREP },
   '--no-store': { kind: 'bool', cmds: RUN_PREP },
-  '--stage1-image': { kind: 'value', cmds: RUN_PREP },
-  '--stage1-name': { kind: 'value', cmds: RUN_PREP },
-  '--stage1-path': { kind: 'value', cmds: RUN_PREP },
-  '--stage1-url': { kind: 'value', cmds: RUN_PREP },
-  '--stage1-hash': { kind: 'value', cmds: RUN_PREP },
-  '--stage1-from-dir': { kind: 'value', cmds: RUN_PREP },
-  '--uuid-file-save': { kind: 'value', cmds: RUN_PREP },
+  '--stage1-image': { kind: 'value', cmds: POD_PREP },
+  '--stage1-name': { kind: 'value', cmds: POD_PREP },
+  '--stage1-path': { kind: 'value', cmds: POD_PREP },
+  '--stage1-url': { kind: 'value', cmds: POD_PREP },
+  '--stage1-hash': { kind: 'value', cmds: POD_PREP },
+  '--stage1-from-dir': { kind: 'value', cmds: POD_PREP },
+  '--uuid-file-save': { kind: 'value', cmds: POD_PREP },
   '--port': { kind: 'value', cmds: RUN_PREP },
   '--quiet': { kind: 'bool', cmds: ['prepare'] },
   // pod-wide, run time
@@ -233,6 +243,7 @@ function emptyPodArgs(command: PodCommand): PodArgs {
     command, apps: [], podMounts: [], volumes: [], setEnv: [], setEnvFiles: [], inheritEnv: false,
     net: ['default'], netGiven: false, dns: [], dnsSearch: [], dnsOpt: [], hostsEntries: [], ports: [], interactive: false,
     noOverlay: false, privateUsers: false, pullPolicy: 'new', pullPolicyGiven: false, stage1: {}, mdsRegister: false, quiet: false,
+    mutable: command === 'app-sandbox', podAnnotations: {}, podUserAnnotations: {}, podUserLabels: {},
   };
 }
 
@@ -277,6 +288,19 @@ function applyPodFlag(p: PodArgs, flag: string, v: string): void {
   }
 }
 
+/** The command as typed: "app sandbox" for app-sandbox. */
+function spoken(c: PodCommand): string {
+  return c.startsWith('app-') ? `app ${c.slice(4)}` : c;
+}
+
+function applySandboxFlag(p: PodArgs, flag: string, v: string): void {
+  const kv = keyValue(flag, v);
+  if (flag === '--annotation') p.podAnnotations[kv.name] = kv.value;
+  else if (flag === '--user-annotation') p.podUserAnnotations[kv.name] = kv.value;
+  else if (flag === '--user-label') p.podUserLabels[kv.name] = kv.value;
+  else throw usage(`flag ${flag} is not valid for rkt app sandbox`, 'per-app flags go to rkt app add');
+}
+
 /** Parses the words after `rkt <command>`. */
 export function parsePodArgs(command: PodCommand, argv: readonly string[]): PodArgs {
   const p = emptyPodArgs(command);
@@ -285,7 +309,7 @@ export function parsePodArgs(command: PodCommand, argv: readonly string[]): PodA
     const a = argv[i] ?? '';
     const last = p.apps[p.apps.length - 1];
     if (a === '--') {
-      if (command !== 'run' && command !== 'prepare') throw usage('"--" app arguments are only valid after an image');
+      if (command !== 'run' && command !== 'prepare' && command !== 'app-add') throw usage('"--" app arguments are only valid after an image');
       if (!last) throw usage('"--" must follow an image');
       if (last.args !== undefined) throw usage(`only one "--" argument block is allowed per image (${last.image})`);
       const args: string[] = [];
@@ -295,15 +319,15 @@ export function parsePodArgs(command: PodCommand, argv: readonly string[]): PodA
     }
     if (a === '---') throw usage('"---" without a preceding "--"');
     if (!a.startsWith('-') || a === '-') {
-      if (command === 'run-prepared') positionals.push(a);
+      if (command === 'run-prepared' || command === 'app-sandbox' || (command === 'app-add' && positionals.length === 0)) positionals.push(a);
       else p.apps.push(newApp(a));
       continue;
     }
     const eq = a.indexOf('=');
     const flag = eq < 0 ? a : a.slice(0, eq);
     const spec = FLAGS[flag];
-    if (!spec) throw usage(`unknown flag ${flag}`, `see "rkt ${command} --help"`);
-    if (!spec.cmds.includes(command)) throw usage(`flag ${flag} is not valid for rkt ${command}`, `see "rkt ${command} --help"`);
+    if (!spec) throw usage(`unknown flag ${flag}`, `see "rkt ${spoken(command)} --help"`);
+    if (!spec.cmds.includes(command)) throw usage(`flag ${flag} is not valid for rkt ${spoken(command)}`, `see "rkt ${spoken(command)} --help"`);
     let value: string;
     if (eq >= 0) value = a.slice(eq + 1);
     else if (spec.kind === 'bool') value = 'true';
@@ -315,6 +339,7 @@ export function parsePodArgs(command: PodCommand, argv: readonly string[]): PodA
       i++;
     }
     if (spec.app && flag === '--mount' && !last) p.podMounts.push(parseMount(value));
+    else if (spec.app && command === 'app-sandbox') applySandboxFlag(p, flag, value);
     else if (spec.app) {
       if (!last) throw usage(`${flag} must follow an image`, `put per-app flags after the image they apply to`);
       applyAppFlag(last, flag, value);
@@ -322,6 +347,14 @@ export function parsePodArgs(command: PodCommand, argv: readonly string[]): PodA
   }
   if (command === 'run-prepared') {
     if (positionals.length !== 1) throw usage('rkt run-prepared takes exactly one pod uuid');
+    p.uuid = positionals[0];
+  }
+  if (command === 'app-sandbox' && positionals.length > 0) {
+    throw usage(`rkt app sandbox takes no images (got "${positionals[0] ?? ''}")`, 'start the sandbox, then add apps with: rkt app add UUID IMAGE');
+  }
+  if (command === 'app-add') {
+    if (positionals.length !== 1) throw usage('rkt app add needs a pod uuid and one image', 'usage: rkt app add UUID IMAGE [app flags] [-- args ---]');
+    if (p.apps.length !== 1) throw usage(p.apps.length === 0 ? 'rkt app add needs an image after the pod uuid' : 'rkt app add takes one image', 'usage: rkt app add UUID IMAGE [app flags] [-- args ---]');
     p.uuid = positionals[0];
   }
   validate(p);
@@ -340,10 +373,11 @@ function validate(p: PodArgs): void {
     if (conflicts.length > 0) {
       throw usage(`--pod-manifest conflicts with ${conflicts.join(', ')}`, 'a pod manifest already names the images, volumes and environment');
     }
-  } else if (p.command !== 'run-prepared' && p.apps.length === 0) {
+  } else if ((p.command === 'run' || p.command === 'prepare') && p.apps.length === 0) {
     throw usage('at least one image is required', `usage: rkt ${p.command} [flags] IMAGE [app flags] [-- args ---] ...`);
   }
   if (p.interactive && p.command !== 'run-prepared' && p.apps.length > 1) throw usage('--interactive is only supported with one image');
+  if (p.interactive && p.command === 'app-sandbox') throw usage('--interactive needs an app: a sandbox starts with none');
   for (const n of p.net) {
     if (n === '') throw usage('invalid --net: empty network name');
   }

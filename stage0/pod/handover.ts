@@ -44,7 +44,7 @@ async function writeDnsFiles(podDir: string, p: PodArgs): Promise<DnsConfMode> {
 }
 
 /** Replaces rkt with the pod's stage1 run entrypoint. The pod must be in run/ with `lock` held. Never returns. */
-export async function handOverToStage1(ctx: CommandContext, lock: PodLock, p: PodArgs, opts: { mutable?: boolean } = {}): Promise<never> {
+export async function handOverToStage1(ctx: CommandContext, lock: PodLock, p: PodArgs): Promise<never> {
   const podDir = podLockDir(ctx.globals.dir, lock);
   if (lock.stateDir !== 'run') throw new RktError('INTERNAL', `pod ${lock.uuid} must be in run/ before stage1 starts`);
   await ensureOverlaysMounted(podDir);
@@ -63,7 +63,7 @@ export async function handOverToStage1(ctx: CommandContext, lock: PodLock, p: Po
     disableCapabilities: insecure.has('capabilities'),
     disablePaths: insecure.has('paths'),
     disableSeccomp: insecure.has('seccomp'),
-    mutable: opts.mutable === true,
+    mutable: p.mutable,
     uuid: lock.uuid,
   };
   const pu = await readPrivateUsers(podDir);

@@ -4,8 +4,9 @@ import fs from 'node:fs/promises';
 import { errnoCode, RktError } from '../../common/errors.js';
 import { parsePodManifest, type PodManifest } from '../../common/appc/index.js';
 import {
-  appStatusPath, appStatusUpperPath, netInfoPath, pidPath, podCreatedPath, podManifestPath, ppidPath, supervisorStatusPath,
+  appStartedPath, appStatusPath, appStatusUpperPath, netInfoPath, pidPath, podCreatedPath, podManifestPath, ppidPath, supervisorStatusPath,
 } from '../../common/pod-layout.js';
+import { isMutablePod } from './mutable.js';
 import type { PodSnapshot, PodStateName } from './state.js';
 
 export interface NetInfo {
@@ -128,11 +129,18 @@ export async function isSupervisorReady(podDir: string): Promise<boolean> {
   }
 }
 
-function appState(pod: PodStateName, exitCode: number | undefined): AppInfo['state'] {
+export type AppStateName = AppInfo['state'];
+
+/**
+ * An app with an exit code has exited. Otherwise it runs with its pod, except in a mutable pod, where an
+ * app runs only once `rkt app start` wrote its started file (and is "created" until then).
+ */
+export function appStateOf(pod: PodStateName, mutable: boolean, started: boolean, exitCode: number | undefined): AppStateName {
   if (exitCode !== undefined) return 'exited';
-  if (pod === 'running') return 'running';
+  if (pod === 'running') return mutable && !started ? 'created' : 'running';
   if (pod === 'prepared' || pod === 'preparing' || pod === 'embryo') return 'created';
-  return pod === 'exited' ? 'exited' : 'unknown';
+  if (pod === 'exited') return mutable && !started ? 'created' : 'exited';
+  return 'unknown';
 }
 
 export async function readPodInfo(snap: PodSnapshot, opts: { pid?: boolean } = {}): Promise<PodInfo> {
@@ -154,9 +162,11 @@ export async function readPodInfo(snap: PodSnapshot, opts: { pid?: boolean } = {
     if (pid !== undefined) info.pid = pid;
   }
   const ranOrRuns = snap.state === 'running' || snap.state === 'exited' || snap.state === 'exited garbage' || snap.state === 'exited deleting';
+  const mutable = manifest !== undefined && isMutablePod(manifest);
   for (const app of manifest?.apps ?? []) {
     const exitCode = ranOrRuns ? await readAppExitCode(dir, app.name) : undefined;
-    const a: AppInfo = { name: app.name, imageId: app.image.id, state: appState(snap.state, exitCode) };
+    const started = mutable ? await mtime(appStartedPath(dir, app.name)) !== undefined : false;
+    const a: AppInfo = { name: app.name, imageId: app.image.id, state: appStateOf(snap.state, mutable, started, exitCode) };
     if (exitCode !== undefined) a.exitCode = exitCode;
     info.apps.push(a);
   }

@@ -11,6 +11,7 @@ import { errnoCode, RktError } from '../../common/errors.js';
 import { resolvePortForwards } from '../../common/networking/port-forward.js';
 import type { AppArg, MountArg, PodArgs } from '../cli/app-args.js';
 import { ociCommandOf } from '../oci/config-to-app.js';
+import { MUTABLE_ANNOTATION } from './mutable.js';
 
 export interface ResolvedApp {
   arg: AppArg;
@@ -146,9 +147,13 @@ export async function generatePodManifest(p: PodArgs, apps: readonly ResolvedApp
   }
   checkVolumes(p.volumes, out);
   const seeded = imageVolumes(p.volumes, apps, out);
-  const annotations = [{ name: 'coreos.com/rkt/stage1/mutable', value: 'false' }];
+  const annotations = [{ name: MUTABLE_ANNOTATION, value: p.mutable ? 'true' : 'false' }];
   if (seeded.seeds.length > 0) annotations.push({ name: SEED_VOLUMES_ANNOTATION, value: JSON.stringify(seeded.seeds) });
-  return {
+  for (const [name, value] of Object.entries(p.podAnnotations)) {
+    if (name === MUTABLE_ANNOTATION) continue;
+    annotations.push({ name, value });
+  }
+  const pod: PodManifest = {
     acKind: 'PodManifest',
     acVersion: AC_VERSION,
     apps: out,
@@ -157,6 +162,9 @@ export async function generatePodManifest(p: PodArgs, apps: readonly ResolvedApp
     annotations,
     ports: exposedPorts(p, apps),
   };
+  if (Object.keys(p.podUserAnnotations).length > 0) pod.userAnnotations = { ...p.podUserAnnotations };
+  if (Object.keys(p.podUserLabels).length > 0) pod.userLabels = { ...p.podUserLabels };
+  return pod;
 }
 
 /** Pod annotation listing the empty volumes a stage1 fills from an app's image (OCI VOLUME semantics). */

@@ -13,7 +13,7 @@ export interface TreeSources {
   apps: { name: string; rootfs: string; lowers?: string[] }[];
 }
 
-async function copyTree(src: string, dest: string): Promise<void> {
+export async function copyTree(src: string, dest: string): Promise<void> {
   await fs.mkdir(dest, { recursive: true });
   const r = await execa('cp', ['-a', '--', `${src}/.`, dest], { reject: false, stdin: 'ignore' });
   if (r.exitCode !== 0) throw new RktError('SUBPROCESS', `cannot copy ${src} to ${dest}: cp exited with ${r.exitCode ?? r.signal}: ${r.stderr.trim()}`);

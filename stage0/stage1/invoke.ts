@@ -56,6 +56,28 @@ export async function spawnEntrypoint(podDir: string, entrypoint: string, args: 
   return 128 + (r.signal ? (signalNumber(r.signal) ?? 1) : 1);
 }
 
+/**
+ * Runs an app entrypoint and waits. Its stderr is kept, not shown (with --debug it is shown as it comes):
+ * a failure becomes one error line from rkt carrying the stage1's own last line, instead of two.
+ */
+export async function runAppEntrypoint(podDir: string, entrypoint: string, args: string[], out: Output, debug: boolean): Promise<void> {
+  out.debug(`running ${[entrypoint, ...args].map(shellQuote).join(' ')} (cwd ${podDir})`);
+  const env = { ...process.env };
+  delete env[LOCK_FD_ENV];
+  const child = execa(entrypoint, args, { cwd: podDir, stdin: 'ignore', stdout: 'inherit', stderr: 'pipe', reject: false, env, extendEnv: false });
+  if (debug) child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+  const r = await child;
+  if (r.failed && r.exitCode === undefined && r.signal === undefined) {
+    throw new RktError('STAGE1', `cannot execute stage1 entrypoint ${entrypoint}: ${r.shortMessage}`);
+  }
+  if (r.exitCode === 0) return;
+  const lines = String(r.stderr ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const hint = lines.find((l) => l.startsWith('hint:'))?.slice(5).trim();
+  const errors = lines.filter((l) => !l.startsWith('hint:'));
+  const last = (errors[errors.length - 1] ?? `exited with ${r.exitCode ?? r.signal}`).replace(/^stage1[^:]*:\s*/, '');
+  throw new RktError('STAGE1', last, { exitCode: 254, ...(hint ? { hint } : {}) });
+}
+
 function signalNumber(sig: string): number | undefined {
   const map: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
   return map[sig];

@@ -23,6 +23,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'rm', load: async () => (await import('./rm.js')).rmCommand },
   { name: 'gc', load: async () => (await import('./gc.js')).gcCommand },
   { name: 'cat-manifest', load: async () => (await import('./cat-manifest.js')).catManifestCommand },
+  { name: 'app', load: async () => (await import('./app.js')).appCommand },
   { name: 'enter', load: async () => (await import('./enter.js')).enterCommand },
   { name: 'logs', load: async () => (await import('./logs.js')).logsCommand },
   { name: 'metadata-service', load: async () => (await import('./metadata-service.js')).metadataServiceCommand },

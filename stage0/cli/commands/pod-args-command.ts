@@ -1,10 +1,9 @@
 // Shared commander wiring for run, prepare and run-prepared: commander only collects the raw words (per-app
 // flags follow their image, which commander cannot express) and app-args.ts parses them.
 import type { Command } from 'commander';
-import type { PodCommand } from '../app-args.js';
 
 /** Registers `name` so that every word after it reaches the handler unparsed (help still works). */
-export function rawArgsCommand(parent: Command, name: PodCommand, description: string, usage: string): Command {
+export function rawArgsCommand(parent: Command, name: string, description: string, usage: string): Command {
   return parent
     .command(name)
     .description(description)
