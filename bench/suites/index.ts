@@ -7,6 +7,7 @@ import { podsNspawn } from './pods-nspawn.js';
 import { densityKvm, densityNspawn } from './density.js';
 import { kvmPods } from './kvm.js';
 import { ociPull } from './oci-pull.js';
+import { appAdd } from './app-add.js';
 
 export const SUITES: Record<string, Suite> = {
   'cli-startup': cliStartup,
@@ -17,4 +18,5 @@ export const SUITES: Record<string, Suite> = {
   'density-nspawn': densityNspawn,
   'density-kvm': densityKvm,
   'pods-kvm': kvmPods,
+  'app-add': appAdd,
 };
