@@ -2,7 +2,7 @@
 // every path is resolved component by component as if the root were "/" (like chroot would).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from './errors.js';
 
 const MAX_SYMLINKS = 40;
 

@@ -53,7 +53,7 @@ image_inputs() {
   local flavor="$1" dir="stage1-$1" extra
   echo "base=$base_hash version=$version flavor=$flavor"
   sha256sum scripts/build-stage1-images.sh "$addon"
-  { js_files common; js_files "$dir"; } | sed 's|^|dist/|' | xargs -r sha256sum
+  { js_files common; js_files stage1-shared; js_files "$dir"; } | sed 's|^|dist/|' | xargs -r sha256sum
   # the whole flavor directory: image-build/, rootfs-files/ and sources a customize.sh compiles
   find "$dir" -type f | LC_ALL=C sort | xargs -r sha256sum
   find "$dir" \( -type f -o -type d -o -type l \) -printf '%p %m %y %l\n' | LC_ALL=C sort
@@ -104,6 +104,7 @@ build_image() {
   cp -a "$base" "$rootfs"
   if [ -d "$dir/rootfs-files" ]; then cp -a "$dir/rootfs-files/." "$rootfs/"; fi
   copy_js common "$rootfs"
+  copy_js stage1-shared "$rootfs"
   copy_js "$dir" "$rootfs"
   install -D -m 0755 "$addon" "$rootfs/stage1/js/native/rkt_native.node"
   # the compiled JS is ES modules; without this node would load it as CommonJS

@@ -13,7 +13,7 @@ which="${1:-all}"
 if [ "$which" = unit ]; then bash scripts/ensure-prereqs.sh --build; else bash scripts/ensure-prereqs.sh; fi
 files=()
 if [ "$which" = all ] || [ "$which" = unit ]; then
-  while IFS= read -r f; do files+=("$f"); done < <(find dist/common dist/stage0 dist/stage1-nspawn dist/stage1-kvm -name '*.test.js' 2>/dev/null | sort)
+  while IFS= read -r f; do files+=("$f"); done < <(find dist/common dist/stage0 dist/stage1-shared dist/stage1-nspawn dist/stage1-kvm -name '*.test.js' 2>/dev/null | sort)
 fi
 if [ "$which" = all ] || [ "$which" = functional ]; then
   # dist/tests/vm/ runs inside the test VM (test-vm/run.sh), not here.

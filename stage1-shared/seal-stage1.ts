@@ -4,8 +4,8 @@
 // on the host makes writes there fail with EROFS: in QEMU whatever the guest kernel does, and in an nspawn
 // container with --private-users, where the mount is locked; stage0's pod removal unmounts it.
 import path from 'node:path';
-import { RktError } from './errors.js';
-import { mountOptionsAt } from './mountinfo.js';
+import { RktError } from '../common/errors.js';
+import { mountOptionsAt } from '../common/mountinfo.js';
 import { capture } from './subprocess.js';
 
 const SEALED_DIR = 'stage1';

@@ -4,7 +4,7 @@
 // memberships of the user. The result is written into the pod manifest as numbers, so both stage1s
 // run exactly what prepare decided.
 import { RktError } from '../../common/errors.js';
-import { readFileInRoot } from '../../common/units/in-root.js';
+import { readFileInRoot } from '../../common/in-root.js';
 
 export interface OciIdentity {
   uid: number;

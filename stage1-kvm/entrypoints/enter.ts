@@ -4,7 +4,7 @@
 import tty from 'node:tty';
 import { RktError } from '../../common/errors.js';
 import { parseEnterArgs } from '../../common/stage1-contract.js';
-import { enterProfileFor, resolveEnterCommand, transientEnterArgv } from '../../common/units/index.js';
+import { enterProfileFor, resolveEnterCommand, transientEnterArgv } from '../../stage1-shared/units/index.js';
 import { runAgentSession } from '../guest-agent/client.js';
 import { readFlavorRecord } from '../launch/flavor-record.js';
 import { runEntrypoint } from './main.js';

@@ -3,7 +3,7 @@
 // alone (the stage1 tree may be unmounted).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { removeJournalLink, unregisterMachine } from '../../common/machined.js';
+import { removeJournalLink, unregisterMachine } from '../../stage1-shared/machined.js';
 import { machineId } from '../../common/pod-layout.js';
 import { parseGcArgs } from '../../common/stage1-contract.js';
 import { destroyCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
@@ -22,7 +22,7 @@ async function gc(argv: string[]): Promise<number> {
   await fs.rm(path.join(podDir, KVM_RUN_DIR), { recursive: true, force: true });
   // CNI DEL, the netns, leases and port rules (a no-op for a pod run without networks); after QEMU is gone,
   // since it held the taps inside the netns.
-  const { teardownPodNetworks } = await import('../../common/networking/index.js');
+  const { teardownPodNetworks } = await import('../../stage1-shared/networking/index.js');
   await teardownPodNetworks(podDir);
   // the journal link kvm-supervise makes where machined runs
   await removeJournalLink(podDir, args.uuid, machineId(args.uuid));

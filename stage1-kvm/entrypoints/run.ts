@@ -14,20 +14,19 @@ import { parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
 import { appUnitSpecs, writeAppUnits } from '../launch/app-units.js';
 import {
   appSandboxProperties, DEFAULT_PATH, metadataHostAddress, metadataUrl, podVolumeSeeds, podVolumes, prepareEmptyVolume,
-} from '../../common/units/index.js';
+} from '../../stage1-shared/units/index.js';
 import { createCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, writeFlavorRecord } from '../launch/flavor-record.js';
 import { writeGuestFiles } from '../launch/guest-files.js';
 import { shiftTree } from '../launch/ownership.js';
-import { sealStage1Dir } from '../../common/seal-stage1.js';
+import { sealStage1Dir } from '../../stage1-shared/seal-stage1.js';
 import { makePlan, qemuUidFor, type LaunchFds, type PlanInput } from '../launch/plan.js';
 import { readPod, withEffectiveApps, type PodApps } from '../launch/pod.js';
 import { writeGuestNetwork } from '../launch/guest-net.js';
 import { writeMdsWarmup } from '../launch/mds-warmup.js';
-import {
-  prepareGuestNics, resolvePortForwards, setupPodNetworks, teardownPodNetworks, type GuestNic, type PodNetworks,
-} from '../../common/networking/index.js';
-import { machineRegistration } from '../../common/machined.js';
+import { resolvePortForwards, setupPodNetworks, teardownPodNetworks, type PodNetworks } from '../../stage1-shared/networking/index.js';
+import { prepareGuestNics, type GuestNic } from '../networking/kvm-guest.js';
+import { machineRegistration } from '../../stage1-shared/machined.js';
 import { chooseAccel } from '../vm-config/accel.js';
 import { resolveKernel } from '../vm-config/kernel.js';
 import { vmResources } from '../vm-config/resources.js';

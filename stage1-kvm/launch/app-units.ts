@@ -8,9 +8,9 @@ import { appImageManifestPath, appRootfsPath, stage1RootfsPath } from '../../com
 import type { RunArgs } from '../../common/stage1-contract.js';
 import {
   buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, quoteWord, renderUnit, UNIT_DIR, writePodFiles, type AppUnitSpec,
-} from '../../common/units/index.js';
-import type { CniDns } from '../../common/networking/cni-result.js';
-import { appEtcBinds } from '../../common/networking/pod-etc.js';
+} from '../../stage1-shared/units/index.js';
+import type { CniDns } from '../../stage1-shared/networking/cni-result.js';
+import { appEtcBinds } from '../../stage1-shared/networking/pod-etc.js';
 import { guestVolumePath, writeGuestEtc } from './guest-files.js';
 import type { PodApps } from './pod.js';
 

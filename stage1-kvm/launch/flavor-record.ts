@@ -24,8 +24,8 @@ export interface KvmFlavorRecord {
   apps: Record<string, EnterProfile>;
 }
 
-export type { EnterProfile } from '../../common/units/index.js';
-import type { EnterProfile } from '../../common/units/index.js';
+export type { EnterProfile } from '../../stage1-shared/units/index.js';
+import type { EnterProfile } from '../../stage1-shared/units/index.js';
 
 export const KVM_RUN_DIR = 'kvm';
 

@@ -3,11 +3,11 @@
 // come from common/units.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { CniDns } from '../../common/networking/cni-result.js';
-import { writePodEtc, type PodEtcBinds } from '../../common/networking/pod-etc.js';
+import type { CniDns } from '../../stage1-shared/networking/cni-result.js';
+import { writePodEtc, type PodEtcBinds } from '../../stage1-shared/networking/pod-etc.js';
 import { stage1RootfsPath } from '../../common/pod-layout.js';
 import type { DnsConfMode } from '../../common/stage1-contract.js';
-import { replaceFileInRoot } from '../../common/units/index.js';
+import { replaceFileInRoot } from '../../stage1-shared/units/index.js';
 
 export interface GuestVolume {
   name: string;

@@ -3,9 +3,9 @@
 // drop-ins that start the apps only once the NICs are configured.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { GuestNic } from '../../common/networking/index.js';
+import type { GuestNic } from '../networking/kvm-guest.js';
 import { stage1RootfsPath } from '../../common/pod-layout.js';
-import { appServiceName, renderUnit, replaceFileInRoot } from '../../common/units/index.js';
+import { appServiceName, renderUnit, replaceFileInRoot } from '../../stage1-shared/units/index.js';
 
 const UNIT_DIR = 'etc/systemd/system';
 const WAIT_ONLINE = 'systemd-networkd-wait-online.service';

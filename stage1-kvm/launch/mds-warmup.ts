@@ -4,7 +4,7 @@
 // metadata request, so the pod pays those first times here instead, with the system bus already up. It
 // also logs what each took, so the journal shows the path's latency from inside the guest.
 import { stage1RootfsPath } from '../../common/pod-layout.js';
-import { appServiceName, renderUnit, replaceFileInRoot } from '../../common/units/index.js';
+import { appServiceName, renderUnit, replaceFileInRoot } from '../../stage1-shared/units/index.js';
 
 const UNIT_DIR = 'etc/systemd/system';
 export const MDS_WARMUP_UNIT = 'rkt-mds-warmup.service';

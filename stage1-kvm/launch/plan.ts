@@ -11,7 +11,7 @@ import { kernelCmdline } from '../vm-config/cmdline.js';
 import type { VmResources } from '../vm-config/resources.js';
 import { validateVmSpec, type Share, type VmSpec } from '../vm-config/spec.js';
 import type { GuestVolume } from './guest-files.js';
-import type { MachineRegistration } from '../../common/machined.js';
+import type { MachineRegistration } from '../../stage1-shared/machined.js';
 
 /** The 9p mount tag of the guest root (not "/dev/...": 6.x kernels strip that prefix). */
 export const ROOT_TAG = 'rktroot';

@@ -1,9 +1,9 @@
 // For VM stage1s: connects a tap device to each CNI interface inside the pod's netns (tc mirred redirect,
 // both ways) and describes the guest-side config (MAC, address, routes) copied from that interface.
-import { RktError } from '../errors.js';
-import { prefixToMask } from './cni-result.js';
-import type { NetInfo } from './state.js';
-import { parseIpJson, tool } from './sys.js';
+import { RktError } from '../../common/errors.js';
+import { prefixToMask } from '../../stage1-shared/networking/cni-result.js';
+import type { NetInfo } from '../../stage1-shared/networking/state.js';
+import { parseIpJson, tool } from '../../stage1-shared/networking/sys.js';
 
 export interface GuestRoute {
   /** "default" or a CIDR/host address. */

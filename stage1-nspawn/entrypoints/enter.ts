@@ -5,7 +5,7 @@
 import tty from 'node:tty';
 import { execve } from '../../common/native.js';
 import { parseEnterArgs } from '../../common/stage1-contract.js';
-import { enterProfileFor, resolveEnterCommand, transientEnterArgv } from '../../common/units/index.js';
+import { enterProfileFor, resolveEnterCommand, transientEnterArgv } from '../../stage1-shared/units/index.js';
 import { readFlavorInfo } from '../nspawn/flavor-info.js';
 import { findInPath } from '../nspawn/host.js';
 import { runEntrypoint } from './main.js';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { removeJournalLink } from '../../common/machined.js';
+import { removeJournalLink } from '../../stage1-shared/machined.js';
 import { machineId } from '../../common/pod-layout.js';
 import { parseGcArgs } from '../../common/stage1-contract.js';
 import { removeCgroupTree } from '../nspawn/cgroup.js';
@@ -25,7 +25,7 @@ async function gc(argv: string[]): Promise<number> {
   await removeJournalLink(podDir, args.uuid, info?.machineId ?? machineId(args.uuid));
   // Only pods that had networking recorded it in net/ or netns; others never load the CNI code.
   if (fs.existsSync(path.join(podDir, 'net')) || fs.existsSync(path.join(podDir, 'netns'))) {
-    const { teardownPodNetworks } = await import('../../common/networking/index.js');
+    const { teardownPodNetworks } = await import('../../stage1-shared/networking/index.js');
     await teardownPodNetworks(podDir);
   }
   return 0;

@@ -2,22 +2,22 @@
 // and replaces itself with systemd-nspawn booting the pod's systemd. No Node process outlives this.
 import fs from 'node:fs/promises';
 import { parseImageManifest, parsePodManifest, type ImageManifest, type PodManifest } from '../../common/appc/index.js';
-import type { PodNetworks } from '../../common/networking/index.js';
-import { sealStage1Dir } from '../../common/seal-stage1.js';
+import type { PodNetworks } from '../../stage1-shared/networking/index.js';
+import { sealStage1Dir } from '../../stage1-shared/seal-stage1.js';
 import { RktError } from '../../common/errors.js';
 import { execve, setCloexec } from '../../common/native.js';
 import {
   appImageManifestPath, appRootfsPath, machineId, machineName, podManifestPath, ppidPath, stage1RootfsPath,
 } from '../../common/pod-layout.js';
 import { LOCK_FD_ENV, parseRunArgs, type RunArgs } from '../../common/stage1-contract.js';
-import { DEFAULT_PATH, appSandboxProperties, buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, writePodFiles, type AppUnitSpec } from '../../common/units/index.js';
-import { metadataHostAddress, metadataUrl } from '../../common/units/index.js';
+import { DEFAULT_PATH, appSandboxProperties, buildAppUnitSpec, ensureStage1Accounts, podUnitFiles, writePodFiles, type AppUnitSpec } from '../../stage1-shared/units/index.js';
+import { metadataHostAddress, metadataUrl } from '../../stage1-shared/units/index.js';
 import { nspawnArgv } from '../nspawn/argv.js';
 import { enterPodCgroup } from '../nspawn/cgroup.js';
 import { writeFlavorInfo, type NspawnFlavorInfo, type UserNsOwnership } from '../nspawn/flavor-info.js';
 import { cgroupLayout, findInPath, insideSystemdUnit, isOverlayfs, machinedReachable } from '../nspawn/host.js';
 import { writeIdentity } from '../nspawn/pod-etc.js';
-import { appEtcBinds, writePodEtc } from '../../common/networking/pod-etc.js';
+import { appEtcBinds, writePodEtc } from '../../stage1-shared/networking/pod-etc.js';
 import { finishIdmappedOverlays, idmapPodOverlays } from '../nspawn/userns-overlay.js';
 import { prepareVolumes, volumeInPod } from '../nspawn/volumes.js';
 import { POD_DIR_IN_POD, watchdogUnit } from '../nspawn/watchdog.js';
@@ -39,7 +39,7 @@ async function setupNetworks(podDir: string, pod: PodManifest, args: RunArgs, im
   if (args.net.length === 1 && args.net[0] === 'host' && pod.ports.length === 0) {
     return { netnsPath: undefined, netInfo: [], cniDns: { nameservers: [], search: [], options: [] } };
   }
-  const { resolvePortForwards, setupPodNetworks } = await import('../../common/networking/index.js');
+  const { resolvePortForwards, setupPodNetworks } = await import('../../stage1-shared/networking/index.js');
   const appPorts = pod.apps.flatMap((a, i) => (a.app ?? images[i]?.app)?.ports ?? []);
   setCloexec(fd, true);
   try {
@@ -54,7 +54,7 @@ async function setupNetworks(podDir: string, pod: PodManifest, args: RunArgs, im
 
 /** Undoes setupNetworks after a later failure; a teardown error must not hide the original one. */
 async function rollbackNetworks(podDir: string, fd: number, debug: boolean): Promise<void> {
-  const { teardownPodNetworks } = await import('../../common/networking/index.js');
+  const { teardownPodNetworks } = await import('../../stage1-shared/networking/index.js');
   setCloexec(fd, true);
   try {
     await teardownPodNetworks(podDir);

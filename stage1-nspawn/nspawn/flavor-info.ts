@@ -20,8 +20,8 @@ export interface NspawnFlavorInfo {
 /** map / chown: nspawn's --private-users-ownership; overlay-idmap: ID-mapped lower layers, nspawn "off". */
 export type UserNsOwnership = 'map' | 'chown' | 'overlay-idmap';
 
-export type { EnterProfile } from '../../common/units/index.js';
-import type { EnterProfile } from '../../common/units/index.js';
+export type { EnterProfile } from '../../stage1-shared/units/index.js';
+import type { EnterProfile } from '../../stage1-shared/units/index.js';
 
 function parseApps(v: unknown): Record<string, EnterProfile> {
   const out: Record<string, EnterProfile> = {};

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RktError } from '../../common/errors.js';
 
-export { insideSystemdUnit, machinedReachable } from '../../common/machined.js';
+export { insideSystemdUnit, machinedReachable } from '../../stage1-shared/machined.js';
 
 export type CgroupLayout = 'unified' | 'hybrid' | 'legacy';
 

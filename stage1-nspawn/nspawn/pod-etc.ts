@@ -2,7 +2,7 @@
 // resolv.conf/hosts each app gets are common/networking's writePodEtc, shared with the kvm stage1.)
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { replaceFileInRoot } from '../../common/units/index.js';
+import { replaceFileInRoot } from '../../stage1-shared/units/index.js';
 
 export async function writeIdentity(root: string, hostname: string, machineId: string): Promise<void> {
   await replaceFileInRoot(root, 'etc/hostname', `${hostname}\n`);

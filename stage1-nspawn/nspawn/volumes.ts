@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { PodManifest } from '../../common/appc/index.js';
 import { RktError, errnoCode } from '../../common/errors.js';
-import { podVolumeSeeds, podVolumes, prepareEmptyVolume, type IdRange } from '../../common/units/index.js';
+import { podVolumeSeeds, podVolumes, prepareEmptyVolume, type IdRange } from '../../stage1-shared/units/index.js';
 import type { NspawnBind } from './argv.js';
 
 export function volumeInPod(name: string): string {

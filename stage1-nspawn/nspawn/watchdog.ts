@@ -2,7 +2,7 @@
 // directory's exclusive lock (RKT_LOCK_FD) for the pod's life, so a unit inside the pod that waits for a
 // shared lock on the same directory (bound read-only at /rkt/pod-dir) gets it exactly when nspawn is gone,
 // and then kills the pod's PID namespace. Otherwise the pod's systemd would live on as an orphan.
-import { UNIT_DIR, renderUnit, type PodFile } from '../../common/units/index.js';
+import { UNIT_DIR, renderUnit, type PodFile } from '../../stage1-shared/units/index.js';
 
 export const POD_DIR_IN_POD = '/rkt/pod-dir';
 

@@ -2,7 +2,7 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { capture } from '../subprocess.js';
-import { RktError } from '../errors.js';
+import { RktError } from '../../common/errors.js';
 
 /** Where Debian's containernetworking-plugins puts the plugins. */
 export const DEFAULT_CNI_PLUGIN_DIRS: readonly string[] = ['/usr/lib/cni'];

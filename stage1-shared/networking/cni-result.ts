@@ -1,6 +1,6 @@
 // Parses a CNI plugin's ADD result (spec 0.1.0-1.0.0) into one normalized, validated shape.
 import { isIPv4, isIPv6 } from 'node:net';
-import { RktError } from '../errors.js';
+import { RktError } from '../../common/errors.js';
 
 export interface CniInterface { name: string; mac?: string; sandbox?: string }
 export interface CniIp {

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { findNetwork, loadNetworks, parseNetConfText } from './config.js';
-import { RktError } from '../errors.js';
+import { RktError } from '../../common/errors.js';
 
 async function withNetD(files: Record<string, string>, fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rkt-netconf-'));

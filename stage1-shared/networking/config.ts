@@ -3,8 +3,8 @@
 // name the file and the fix.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { RktError, errnoCode, describeCause } from '../errors.js';
-import { NET_NAME_RE } from './net-list.js';
+import { RktError, errnoCode, describeCause } from '../../common/errors.js';
+import { NET_NAME_RE } from '../../common/networking/net-list.js';
 
 /** The CNI spec version written into configs that do not say (CNI plugins 1.1.x speak 0.1.0-1.0.0). */
 export const DEFAULT_CNI_VERSION = '0.4.0';

@@ -1,8 +1,8 @@
 // resolv.conf and /etc/hosts for a pod from --dns/--dns-search/--dns-opt/--dns-domain/--hosts-entry,
 // the CNI-returned DNS, and the host's own files. Pure text builders plus two host-file readers.
 import { isIP } from 'node:net';
-import { RktError } from '../errors.js';
-import type { DnsConfMode } from '../stage1-contract.js';
+import { RktError } from '../../common/errors.js';
+import type { DnsConfMode } from '../../common/stage1-contract.js';
 import type { CniDns } from './cni-result.js';
 
 export interface DnsFlags {

@@ -2,10 +2,10 @@
 // the CNI plugins returned): files to write into the pod root and read-only binds onto each app's /etc.
 // Flavor-neutral; a VM stage1 writes the files into the guest's tree, a container stage1 into its root.
 import fs, { readFile } from 'node:fs/promises';
-import { errnoCode } from '../errors.js';
-import { stage0HostsPath, stage0ResolvConfPath, stage1RootfsPath } from '../pod-layout.js';
-import type { DnsConfMode } from '../stage1-contract.js';
-import { readFileInRoot, replaceFileInRoot } from '../units/in-root.js';
+import { errnoCode } from '../../common/errors.js';
+import { stage0HostsPath, stage0ResolvConfPath, stage1RootfsPath } from '../../common/pod-layout.js';
+import type { DnsConfMode } from '../../common/stage1-contract.js';
+import { readFileInRoot, replaceFileInRoot } from '../../common/in-root.js';
 import type { CniDns } from './cni-result.js';
 import { renderHosts, renderResolvConf } from './dns.js';
 

@@ -2,8 +2,8 @@
 // port forwards were installed (net/ports.json). Written before the action they describe.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { RktError, errnoCode, describeCause } from '../errors.js';
-import type { PortForward } from './port-forward.js';
+import { RktError, errnoCode, describeCause } from '../../common/errors.js';
+import type { PortForward } from '../../common/networking/port-forward.js';
 import { netStateDir } from './state.js';
 
 export interface PodRecord { uuid: string; netnsPath: string; pluginDirs: string[] }

@@ -1,14 +1,15 @@
 // Sets up a pod's networking: netns, CNI ADD per network (eth0, eth1, ...), port forwards, net-info.json.
 // Every step is recorded in the pod dir before it happens, so teardownPodNetworks can undo a partial setup.
 import path from 'node:path';
-import { RktError, describeCause } from '../errors.js';
+import { RktError, describeCause } from '../../common/errors.js';
 import { findNetwork, loadNetworks, type NetConf } from './config.js';
 import { addChain } from './cni-chain.js';
 import { DEFAULT_CNI_PLUGIN_DIRS, findPlugin } from './cni-exec.js';
 import { firstIPv4, mergeCniDns, parseCniResult, prefixToMask, type CniDns, type CniResult } from './cni-result.js';
-import { parseNetList, type NetSelection } from './net-list.js';
+import { parseNetList, type NetSelection } from '../../common/networking/net-list.js';
 import { createNetns, netnsPathOf, podNetnsName } from './netns.js';
-import { applyPortForwards, checkPortsAllowed, type PortForward } from './port-forward.js';
+import { checkPortsAllowed, type PortForward } from '../../common/networking/port-forward.js';
+import { applyPortForwards } from './port-forward-rules.js';
 import { attachmentFile, netStateDir, writeAttachment, writeNetInfo, writeNetnsFile, type NetAttachment, type NetInfo } from './state.js';
 import { markPortsApplied, writePodRecord } from './records.js';
 import { teardownPodNetworks } from './teardown.js';

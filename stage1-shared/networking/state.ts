@@ -2,8 +2,8 @@
 // the plugin runs, so teardown works after any crash), and net-info.json for list/status.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { RktError, errnoCode, describeCause } from '../errors.js';
-import { netInfoPath } from '../pod-layout.js';
+import { RktError, errnoCode, describeCause } from '../../common/errors.js';
+import { netInfoPath } from '../../common/pod-layout.js';
 import type { ChainPlugin } from './cni-chain.js';
 import type { CniRoute } from './cni-result.js';
 

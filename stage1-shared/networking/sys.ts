@@ -1,6 +1,6 @@
 // Runs the host tools networking needs (ip, nft, tc, sysctl via /proc) and turns failures into RktErrors.
 import { capture } from '../subprocess.js';
-import { RktError } from '../errors.js';
+import { RktError } from '../../common/errors.js';
 
 const TOOL_PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

@@ -1,11 +1,11 @@
 // Undoes setupPodNetworks from the pod dir alone: port forwards, CNI DEL per network (reverse order),
 // then the netns. Idempotent; works after a crashed stage1 or a killed QEMU.
-import { RktError, describeCause } from '../errors.js';
+import { RktError, describeCause } from '../../common/errors.js';
 import { delChain } from './cni-chain.js';
 import { DEFAULT_CNI_PLUGIN_DIRS } from './cni-exec.js';
 import { sweepIpMasq } from './ipmasq-sweep.js';
 import { deleteNetns, netnsExists } from './netns.js';
-import { removePortForwards } from './port-forward.js';
+import { removePortForwards } from './port-forward-rules.js';
 import { clearPortsRecord, portsWereApplied, readPodRecord } from './records.js';
 import { attachmentChain, readAttachments, readNetnsFile, removeAttachment, removeNetState } from './state.js';
 

@@ -4,10 +4,10 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import {
   findIsolator, parseResourceQuantity, type App, type ImageManifest, type PodManifest, type RuntimeApp, type Volume,
-} from '../appc/index.js';
-import { RktError } from '../errors.js';
+} from '../../common/appc/index.js';
+import { RktError } from '../../common/errors.js';
 import { appCapabilities } from './capabilities.js';
-import { ensureDirInRoot, resolveInRoot } from './in-root.js';
+import { ensureDirInRoot, resolveInRoot } from '../../common/in-root.js';
 import { appSeccompFilter, type SeccompFilter } from './seccomp.js';
 import { appStopSignal } from './stop-signal.js';
 import { resolveAppIdentity, type AppIdentity } from './users.js';

@@ -1,7 +1,7 @@
 // The capability bounding set of an app: appc's default 14 capabilities, or what the app's
 // os/linux/capabilities-retain-set / -remove-set isolators make of it.
-import { findIsolator, type Isolator } from '../appc/index.js';
-import { RktError } from '../errors.js';
+import { findIsolator, type Isolator } from '../../common/appc/index.js';
+import { RktError } from '../../common/errors.js';
 
 /** appc's (and rkt's) default set for apps without a capability isolator. */
 export const DEFAULT_APP_CAPABILITIES: readonly string[] = [

@@ -1,7 +1,7 @@
 // What `rkt enter` runs inside a pod, for both stage1s: a transient unit of the pod's systemd with
 // the app unit's own sandbox properties, so an entered process is confined exactly like the app.
-import { RktError } from '../errors.js';
-import { appRootfsPath } from '../pod-layout.js';
+import { RktError } from '../../common/errors.js';
+import { appRootfsPath } from '../../common/pod-layout.js';
 import { resolveExecInRoot } from './app-spec.js';
 
 /** Recorded per app by each stage1's run entrypoint and read back by its enter entrypoint. */

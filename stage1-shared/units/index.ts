@@ -10,7 +10,7 @@ export {
   type UnitProperty,
 } from './unit-file.js';
 export { ensureStage1Accounts, resolveAppIdentity, type AppIdentity } from './users.js';
-export { readFileInRoot, replaceFileInRoot, resolveInRoot } from './in-root.js';
+export { readFileInRoot, replaceFileInRoot, resolveInRoot } from '../../common/in-root.js';
 export { metadataHostAddress, metadataUrl } from './metadata-url.js';
 export { podVolumeSeeds, prepareEmptyVolume, shiftId, SEED_VOLUMES_ANNOTATION, type EmptyVolumeOptions, type IdRange, type VolumeSeed } from './seed-volumes.js';
 export { appStopSignal, parseSignal, STOP_SIGNAL_ANNOTATION } from './stop-signal.js';

@@ -1,8 +1,8 @@
 // AC_METADATA_URL for a pod registered with the metadata service: the service's port from the pod's
 // mds-registered marker, the host's address as the apps see it, and the pod's token. Flavor-neutral.
 import fs from 'node:fs/promises';
-import { RktError, errnoCode } from '../errors.js';
-import { mdsRegisteredPath } from '../pod-layout.js';
+import { RktError, errnoCode } from '../../common/errors.js';
+import { mdsRegisteredPath } from '../../common/pod-layout.js';
 
 /**
  * The host's address from inside the pod: the loopback with the host's network, else the host side of the

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ImageManifest, PodManifest, RuntimeApp, Volume } from '../appc/index.js';
-import { appRootfsPath } from '../pod-layout.js';
+import type { ImageManifest, PodManifest, RuntimeApp, Volume } from '../../common/appc/index.js';
+import { appRootfsPath } from '../../common/pod-layout.js';
 import {
   appServiceUnit, buildAppUnitSpec, parseSignal, podVolumeSeeds, prepareEmptyVolume, SEED_VOLUMES_ANNOTATION, STOP_SIGNAL_ANNOTATION,
 } from './index.js';

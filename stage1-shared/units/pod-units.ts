@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { AppUnitSpec } from './app-spec.js';
 import { appEnvInPod, appServiceName, appServiceUnit, appSliceUnit } from './app-unit.js';
 import { appSliceName, renderEnvFile, renderUnit } from './unit-file.js';
-import { replaceFileInRoot } from './in-root.js';
+import { replaceFileInRoot } from '../../common/in-root.js';
 
 /** A file relative to the pod (stage1) root. */
 export interface PodFile {

@@ -1,9 +1,9 @@
 // The seccomp filter of an app, in systemd's SystemCallFilter= vocabulary: a default blacklist, or what
 // the app's os/linux/seccomp-retain-set / -remove-set isolators ask for, with appc/rkt/docker/systemd set
 // names.
-import { findIsolator, type Isolator } from '../appc/index.js';
-import { isLinuxErrnoName } from '../appc/isolators-errno.js';
-import { RktError } from '../errors.js';
+import { findIsolator, type Isolator } from '../../common/appc/index.js';
+import { isLinuxErrnoName } from '../../common/appc/isolators-errno.js';
+import { RktError } from '../../common/errors.js';
 
 export interface SeccompFilter {
   /** true: only `syscalls` are allowed (retain-set); false: `syscalls` are denied (remove-set). */

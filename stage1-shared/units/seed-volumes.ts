@@ -5,10 +5,10 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { PodManifest, Volume } from '../appc/index.js';
-import { RktError, errnoCode } from '../errors.js';
-import { appRootfsPath } from '../pod-layout.js';
-import { resolveInRoot } from './in-root.js';
+import type { PodManifest, Volume } from '../../common/appc/index.js';
+import { RktError, errnoCode } from '../../common/errors.js';
+import { appRootfsPath } from '../../common/pod-layout.js';
+import { resolveInRoot } from '../../common/in-root.js';
 
 const run = promisify(execFile);
 

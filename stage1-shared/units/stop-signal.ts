@@ -1,8 +1,8 @@
 // An OCI image's StopSignal (carried by stage0 as an image manifest annotation) as the app unit's
 // KillSignal=: the signal systemd sends the app's processes when the pod is stopped.
 import os from 'node:os';
-import type { ImageManifest } from '../appc/index.js';
-import { RktError } from '../errors.js';
+import type { ImageManifest } from '../../common/appc/index.js';
+import { RktError } from '../../common/errors.js';
 
 export const STOP_SIGNAL_ANNOTATION = 'rkt-ts/oci/stop-signal';
 

@@ -1,6 +1,6 @@
 // systemd syntax: unit names for apps, quoting of words in unit files and `systemd-run -p`, unit-file
 // rendering, and the EnvironmentFile format shared by app units and enter.
-import { RktError } from '../errors.js';
+import { RktError } from '../../common/errors.js';
 
 /** Unit names are prefixed so an app called e.g. "dbus" cannot collide with the stage1's own units. */
 export const APP_UNIT_PREFIX = 'app-';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { PodManifest } from '../appc/index.js';
+import type { PodManifest } from '../../common/appc/index.js';
 import {
   appCapabilities, appSandboxProperties, appSeccompFilter, appServiceUnit, appSliceUnit, buildAppUnitSpec, capabilityMask, cpuSharesToWeight,
   DEFAULT_APP_CAPABILITIES, DEFAULT_SECCOMP_DENY, execLine, parseEnvFile, podUnitFiles, quoteWord, renderEnvFile, renderUnit,

@@ -3,8 +3,8 @@
 // stage1's own account database knows those numeric ids (systemd refuses User=/Group= ids it cannot look up).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { RktError } from '../errors.js';
-import { readFileInRoot, statInRoot } from './in-root.js';
+import { RktError } from '../../common/errors.js';
+import { readFileInRoot, statInRoot } from '../../common/in-root.js';
 
 export interface AppIdentity {
   uid: number;

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { setupPodNetworks, teardownPodNetworks } from '../../common/networking/index.js';
+import { setupPodNetworks, teardownPodNetworks } from '../../stage1-shared/networking/index.js';
 import { fakePod, inNetns, listenInNetns, netSkipReason, tcpGet, type FakePod } from './net-helpers.js';
 
 const skip = await netSkipReason();

@@ -7,7 +7,7 @@ import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { setupPodNetworks, teardownPodNetworks } from '../../common/networking/index.js';
+import { setupPodNetworks, teardownPodNetworks } from '../../stage1-shared/networking/index.js';
 import { fakePod, inNetns, netSkipReason, type FakePod } from './net-helpers.js';
 import { describeLeaks, settledLeaks, snapshotHost } from '../harness/leak-check.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { setupPodNetworks, teardownPodNetworks } from '../../common/networking/index.js';
+import { setupPodNetworks, teardownPodNetworks } from '../../stage1-shared/networking/index.js';
 import { fakePod, fakePodUuids, freePort, netSkipReason, type FakePod } from './net-helpers.js';
 import { describeLeaks, settledLeaks, snapshotHost, type HostSnapshot } from '../harness/leak-check.js';
 

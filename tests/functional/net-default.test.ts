@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { readNetInfo, setupPodNetworks, teardownPodNetworks, type PodNetworks } from '../../common/networking/index.js';
+import { readNetInfo, setupPodNetworks, teardownPodNetworks, type PodNetworks } from '../../stage1-shared/networking/index.js';
 import { fakePod, hostListener, hostNetState, inNetns, listenInNetns, netSkipReason, tcpGet, type FakePod, type HostNetState } from './net-helpers.js';
 
 const skip = await netSkipReason();

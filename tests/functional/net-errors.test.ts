@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setupPodNetworks, teardownPodNetworks } from '../../common/networking/index.js';
+import { setupPodNetworks, teardownPodNetworks } from '../../stage1-shared/networking/index.js';
 import { RktError } from '../../common/errors.js';
 import { fakePod, hostNetState, netSkipReason, type FakePod, type HostNetState } from './net-helpers.js';
 

@@ -4,7 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa, type ResultPromise } from 'execa';
-import { guestNetworkCommands, prepareGuestNics, setupPodNetworks, teardownPodNetworks, type GuestNic, type PodNetworks } from '../../common/networking/index.js';
+import { setupPodNetworks, teardownPodNetworks, type PodNetworks } from '../../stage1-shared/networking/index.js';
+import { guestNetworkCommands, prepareGuestNics, type GuestNic } from '../../stage1-kvm/networking/kvm-guest.js';
 import { fakePod, hostNetState, inNetns, netSkipReason, type FakePod } from './net-helpers.js';
 
 const GUEST_PY = String.raw`

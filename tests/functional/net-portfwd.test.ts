@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { setupPodNetworks, teardownPodNetworks, type PodNetworks } from '../../common/networking/index.js';
+import { setupPodNetworks, teardownPodNetworks, type PodNetworks } from '../../stage1-shared/networking/index.js';
 import { fakePod, freePort, hostNetState, listenInNetns, netSkipReason, tcpGet, type FakePod, type Listener } from './net-helpers.js';
 
 const skip = await netSkipReason();
