@@ -7,7 +7,7 @@ import { parseEnterArgs } from '../../common/stage1-contract.js';
 import { enterProfileFor, resolveEnterCommand, transientEnterArgv } from '../../stage1-shared/units/index.js';
 import { runAgentSession } from '../guest-agent/client.js';
 import { readFlavorRecord } from '../launch/flavor-record.js';
-import { runEntrypoint } from './main.js';
+import { runEntrypoint } from '../../stage1-shared/entrypoint.js';
 
 async function enter(argv: string[]): Promise<number> {
   const args = parseEnterArgs(argv);

@@ -9,7 +9,7 @@ import { parseGcArgs } from '../../common/stage1-contract.js';
 import { destroyCgroups, qemuCgroupDirs } from '../launch/cgroup.js';
 import { KVM_RUN_DIR, readFlavorRecord } from '../launch/flavor-record.js';
 import { killQemu } from '../launch/qemu-process.js';
-import { runEntrypoint } from './main.js';
+import { runEntrypoint } from '../../stage1-shared/entrypoint.js';
 
 async function gc(argv: string[]): Promise<number> {
   const args = parseGcArgs(argv);

@@ -7,7 +7,7 @@ import { parseStopArgs } from '../../common/stage1-contract.js';
 import { runAgentSession } from '../guest-agent/client.js';
 import { readFlavorRecord } from '../launch/flavor-record.js';
 import { killQemu, livePodQemu, quitQemu } from '../launch/qemu-process.js';
-import { runEntrypoint } from './main.js';
+import { runEntrypoint } from '../../stage1-shared/entrypoint.js';
 
 async function exitsWithin(podDir: string, uuid: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;

@@ -7,7 +7,7 @@ import { makePlan, qemuUidFor } from './plan.js';
 
 const uuid = '0d6c0e8e-1a2b-4c3d-8e9f-001122334455';
 const base = {
-  podDir: '/var/lib/rkt/pods/run/x', uuid, apps: ['a', 'b'], accel: { accel: 'tcg' as const, reason: 'test' },
+  podDir: '/var/lib/rkt/pods/run/x', uuid, apps: ['a', 'b'], mutable: false, accel: { accel: 'tcg' as const, reason: 'test' },
   resources: { vcpus: 1, memoryMiB: 256 }, kernel: '/k/vmlinux', debug: false, interactive: false, cgroups: ['/sys/fs/cgroup/pids/rkt-kvm-x'],
   fds: { root: 21, kernel: 22, runDir: 23, volumes: [24] },
 };

@@ -39,6 +39,8 @@ export interface PlanInput {
   podDir: string;
   uuid: string;
   apps: string[];
+  /** A mutable pod: its apps change while it runs, so kvm-supervise gets no app list. */
+  mutable: boolean;
   volumes: readonly Volume[];
   accel: AccelDecision;
   resources: VmResources;
@@ -91,7 +93,7 @@ export function makePlan(i: PlanInput): LaunchPlan {
     memoryMiB: i.resources.memoryMiB,
     kernel: `/proc/self/fd/${i.fds.kernel}`,
     cmdline: kernelCmdline({
-      rootTag: ROOT_TAG, debug: i.debug, pci: false, ...(i.accel.accel === 'tcg' && i.tscKhz ? { tscKhz: i.tscKhz } : {}),
+      rootTag: ROOT_TAG, debug: i.debug, pci: false, mutable: i.mutable, ...(i.accel.accel === 'tcg' && i.tscKhz ? { tscKhz: i.tscKhz } : {}),
     }),
     root: { id: 'root', tag: ROOT_TAG, path: `/proc/self/fd/${i.fds.root}`, readOnly: false },
     volumes,
@@ -101,7 +103,6 @@ export function makePlan(i: PlanInput): LaunchPlan {
   });
   const env: Record<string, string> = {
     RKT_KVM_CGROUPS: i.cgroups.join('\n'),
-    RKT_KVM_APPS: i.apps.join(' '),
     RKT_KVM_STATUS_DIR: path.join(stage1RootfsPath(i.podDir), 'rkt', 'status'),
     RKT_KVM_INTERACTIVE: i.interactive ? '1' : '0',
     RKT_KVM_DEBUG: i.debug ? '1' : '0',
@@ -111,6 +112,8 @@ export function makePlan(i: PlanInput): LaunchPlan {
     RKT_KVM_QEMU_ROOT: QEMU_ROOT_DIR,
     RKT_KVM_DEVICES: i.accel.accel === 'kvm' ? '/dev/kvm' : '',
   };
+  if (i.mutable) env['RKT_KVM_MUTABLE'] = '1';
+  else env['RKT_KVM_APPS'] = i.apps.join(' ');
   if (i.netnsPath !== undefined) env['RKT_KVM_NETNS'] = i.netnsPath;
   let qemuHostUid: number;
   if (i.privateUsers) {

@@ -7,6 +7,8 @@ export interface CmdlineOptions {
   pci: boolean;
   /** TCG only: the host TSC rate in kHz (the guest's TSC runs at it). */
   tscKhz?: number;
+  /** A mutable pod: the host adds and removes apps' files in the tree while the guest runs. */
+  mutable?: boolean;
 }
 
 export function kernelCmdline(o: CmdlineOptions): string[] {
@@ -18,9 +20,10 @@ export function kernelCmdline(o: CmdlineOptions): string[] {
     'tsc=reliable', // TCG's TSC jitters; the clocksource watchdog would otherwise demote it and warn
     `root=${o.rootTag}`, // the 9p mount tag of the pod's stage1 tree (not /dev/...: the kernel strips that)
     'rootfstype=9p',
-    // loose cache: the host does not change the tree under a running guest, so the guest may cache
-    // lookups and pages (boot is ~25% faster than cache=mmap); msize 512 KiB instead of 9p's 8 KiB
-    'rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=524288',
+    // loose cache where the host does not change the tree under a running guest: the guest may cache
+    // lookups and pages (boot is ~25% faster than cache=mmap). A mutable pod's tree changes (apps added,
+    // removed, re-added under the same name), which a loose cache would hide. msize 512 KiB, not 8 KiB.
+    `rootflags=trans=virtio,version=9p2000.L,cache=${o.mutable === true ? 'mmap' : 'loose'},msize=524288`,
     'rw',
     'init=/lib/systemd/systemd', // systemd is the pod's PID 1, as under nspawn
     'systemd.unified_cgroup_hierarchy=1', // cgroup v2 in the guest: the app units' limits and BPF device rules

@@ -1,5 +1,7 @@
-// Sizes the VM from the apps' resource isolators: vCPUs from resource/cpu, RAM from resource/memory.
+// Sizes the VM: an ordinary pod from its apps' resource isolators (vCPUs from resource/cpu, RAM from
+// resource/memory); a mutable pod, whose apps are not known at boot, from its sandbox annotations.
 import { findIsolator, parseResourceQuantity, type PodManifest } from '../../common/appc/index.js';
+import { RktError } from '../../common/errors.js';
 
 /** RAM the guest needs for its kernel, systemd, journald and the 9p caches, on top of the apps' limits. */
 export const VM_OVERHEAD_MIB = 128;
@@ -42,4 +44,37 @@ export function vmResources(pod: PodManifest, hostCpus: number): VmResources {
   const memMiB = Math.max(VM_MIN_MEMORY_MIB, VM_OVERHEAD_MIB + Math.ceil(memBytes / (1024 * 1024)));
   const cap = Math.max(1, Math.min(MAX_VCPUS, hostCpus));
   return { vcpus: Math.max(1, Math.min(cap, Math.ceil(cpuMilli / 1000))), memoryMiB: Math.ceil(memMiB / 2) * 2 };
+}
+
+/** Pod annotations sizing a mutable pod's VM: RAM for the apps (on top of VM_OVERHEAD_MIB) and vCPUs, as quantities. */
+export const SANDBOX_MEMORY_ANNOTATION = 'rkt-ts/sandbox/memory';
+export const SANDBOX_CPUS_ANNOTATION = 'rkt-ts/sandbox/cpus';
+export const DEFAULT_SANDBOX_MEMORY = '512Mi';
+export const DEFAULT_SANDBOX_CPUS = '2';
+
+function quantity(annotation: string, raw: string): { value: number; milli: number } {
+  try {
+    const q = parseResourceQuantity(raw);
+    if (q.milli <= 0) throw new Error('not positive');
+    return q;
+  } catch (err) {
+    throw new RktError('POD_INVALID', `pod annotation ${annotation}="${raw}" is not a positive resource quantity`, {
+      hint: `e.g. ${annotation}=${annotation === SANDBOX_MEMORY_ANNOTATION ? '512Mi or 1G' : '2 or 1500m'}`, cause: err,
+    });
+  }
+}
+
+/** A mutable pod's VM: `rkt-ts/sandbox/memory` (default 512Mi) for the apps plus the overhead, `rkt-ts/sandbox/cpus` (default 2) capped by the host. */
+export function sandboxResources(annotations: readonly { name: string; value: string }[], hostCpus: number): VmResources {
+  const get = (name: string, dflt: string): string => annotations.find((a) => a.name === name)?.value ?? dflt;
+  const mem = quantity(SANDBOX_MEMORY_ANNOTATION, get(SANDBOX_MEMORY_ANNOTATION, DEFAULT_SANDBOX_MEMORY));
+  const cpus = quantity(SANDBOX_CPUS_ANNOTATION, get(SANDBOX_CPUS_ANNOTATION, DEFAULT_SANDBOX_CPUS));
+  const memMiB = Math.max(VM_MIN_MEMORY_MIB, VM_OVERHEAD_MIB + Math.ceil(mem.value / (1024 * 1024)));
+  const cap = Math.max(1, Math.min(MAX_VCPUS, hostCpus));
+  return { vcpus: Math.max(1, Math.min(cap, Math.ceil(cpus.milli / 1000))), memoryMiB: Math.ceil(memMiB / 2) * 2 };
+}
+
+/** RAM the apps may use in total (what app/add checks a new app's memory limit against). */
+export function appMemoryBudgetMiB(r: VmResources): number {
+  return r.memoryMiB - VM_OVERHEAD_MIB;
 }

@@ -6,20 +6,21 @@ import tty from 'node:tty';
 import { execve } from '../../common/native.js';
 import { parseEnterArgs } from '../../common/stage1-contract.js';
 import { enterProfileFor, resolveEnterCommand, transientEnterArgv } from '../../stage1-shared/units/index.js';
-import { readFlavorInfo } from '../nspawn/flavor-info.js';
+import { readStage1Record } from '../../stage1-shared/record/stage1-record.js';
+import { nspawnRecord } from '../flavor/traits.js';
 import { findInPath } from '../nspawn/host.js';
-import { runEntrypoint } from './main.js';
+import { runEntrypoint } from '../../stage1-shared/entrypoint.js';
 
 async function enter(argv: string[]): Promise<number> {
   const args = parseEnterArgs(argv);
   const podDir = process.cwd();
-  const info = await readFlavorInfo(podDir);
-  const profile = enterProfileFor(info?.apps, args.appName);
+  const rec = await readStage1Record(podDir, nspawnRecord);
+  const profile = enterProfileFor(rec?.apps, args.appName);
   const command = await resolveEnterCommand(podDir, args.appName, profile, args.command);
   const interactive = tty.isatty(0);
   const nsenter = findInPath('nsenter');
   const nsArgs = ['--target', String(args.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd=/'];
-  if (info?.privateUsers) nsArgs.push('--user');
+  if (rec?.runtime.privateUsers) nsArgs.push('--user');
   const run = transientEnterArgv(args.appName, profile, command, interactive);
   return execve(nsenter, [nsenter, ...nsArgs, ...run], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...(process.env['TERM'] ? { TERM: process.env['TERM'] } : {}) });
 }

@@ -7,9 +7,10 @@ import { removeJournalLink } from '../../stage1-shared/machined.js';
 import { machineId } from '../../common/pod-layout.js';
 import { parseGcArgs } from '../../common/stage1-contract.js';
 import { removeCgroupTree } from '../nspawn/cgroup.js';
-import { readFlavorInfo } from '../nspawn/flavor-info.js';
+import { readStage1Record } from '../../stage1-shared/record/stage1-record.js';
+import { nspawnRecord } from '../flavor/traits.js';
 import { processesRootedIn, signal, waitGone } from '../nspawn/procs.js';
-import { debugLog, runEntrypoint } from './main.js';
+import { debugLog, runEntrypoint } from '../../stage1-shared/entrypoint.js';
 
 async function gc(argv: string[]): Promise<number> {
   const args = parseGcArgs(argv);
@@ -20,7 +21,12 @@ async function gc(argv: string[]): Promise<number> {
   for (const pid of stray) signal(pid, 'SIGKILL');
   for (const pid of stray) await waitGone(pid, 2000);
   if (stray.length > 0) debugLog(args.debug, `killed ${stray.length} process(es) left in the pod tree`);
-  const info = await readFlavorInfo(podDir);
+  // A damaged record must not stop the cleanup that does not need it.
+  const rec = await readStage1Record(podDir, nspawnRecord).catch((err: unknown) => {
+    debugLog(args.debug, `ignoring the pod's record: ${String(err)}`);
+    return undefined;
+  });
+  const info = rec?.flavorState;
   for (const dir of info?.cgroups ?? []) if (path.basename(dir) === `rkt-${args.uuid}`) await removeCgroupTree(dir);
   await removeJournalLink(podDir, args.uuid, info?.machineId ?? machineId(args.uuid));
   // Only pods that had networking recorded it in net/ or netns; others never load the CNI code.

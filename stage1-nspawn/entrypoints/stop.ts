@@ -4,7 +4,7 @@
 // it lingers.
 import { parseStopArgs } from '../../common/stage1-contract.js';
 import { childrenOf, liveNspawn, signal, waitGone } from '../nspawn/procs.js';
-import { runEntrypoint } from './main.js';
+import { runEntrypoint } from '../../stage1-shared/entrypoint.js';
 
 const FORCE_NSPAWN_GRACE_MS = 2000;
 

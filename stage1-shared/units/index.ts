@@ -4,7 +4,7 @@ export { buildAppUnitSpec, podVolumes, resolveExecInRoot, DEFAULT_PATH, type App
 export { appEnvInPod, appRootInPod, appSandboxProperties, appServiceUnit, appSliceUnit, cpuSharesToWeight } from './app-unit.js';
 export { appCapabilities, capabilityMask, CAPABILITY_NUMBERS, DEFAULT_APP_CAPABILITIES } from './capabilities.js';
 export { appSeccompFilter, DEFAULT_SECCOMP_DENY, type SeccompFilter } from './seccomp.js';
-export { podUnitFiles, writePodFiles, READY_UNIT, REAPER_SCRIPT, UNIT_DIR, type PodFile } from './pod-units.js';
+export { appFiles, podUnitFiles, writePodFiles, READY_UNIT, REAPER_SCRIPT, UNIT_DIR, type PodFile } from './pod-units.js';
 export {
   appServiceName, appSliceName, escapeUnitComponent, execLine, parseEnvFile, quoteWord, renderEnvFile, renderUnit,
   type UnitProperty,

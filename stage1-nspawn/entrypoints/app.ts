@@ -1,0 +1,7 @@
+// The nspawn app entrypoints (app/add, app/rm, app/start, app/stop of a mutable pod): one program, the verb
+// first (the app-* wrappers pass it), the shared implementation with the nspawn flavor's answers.
+import { appEntrypointName, runAppVerb } from '../../stage1-shared/app/dispatch.js';
+import { runEntrypoint } from '../../stage1-shared/entrypoint.js';
+import { nspawnAppFlavor } from '../app/flavor.js';
+
+runEntrypoint(appEntrypointName(process.argv.slice(2)), (argv) => runAppVerb(nspawnAppFlavor, argv));

@@ -1,0 +1,69 @@
+// What the app entrypoints ask the pod's systemd, as argv run in the pod (AppFlavor.execInPod). Stopping is
+// one pod-side script: polling from the host would cost a guest-agent round trip per poll under kvm.
+
+const SYSTEMCTL = '/usr/bin/systemctl';
+const SH = '/bin/sh';
+
+/** `systemctl is-active` answers in which the unit still has processes or jobs: rkt app calls it running. */
+const RUNNING_STATES = new Set(['active', 'activating', 'deactivating', 'reloading', 'refreshing']);
+
+export function isRunningState(isActiveOutput: string): boolean {
+  return RUNNING_STATES.has(isActiveOutput.trim());
+}
+
+export function isActiveArgv(unit: string): string[] {
+  return [SYSTEMCTL, 'is-active', unit];
+}
+
+export function daemonReloadArgv(): string[] {
+  return [SYSTEMCTL, 'daemon-reload'];
+}
+
+export function resetFailedArgv(unit: string): string[] {
+  return [SYSTEMCTL, 'reset-failed', unit];
+}
+
+export function startArgv(unit: string): string[] {
+  return [SYSTEMCTL, 'start', unit];
+}
+
+/** How the stop script ended (its last stdout line). */
+export type StopOutcome = 'not-running' | 'stopped' | 'killed' | 'still-running';
+
+/**
+ * `sh -c SCRIPT sh <unit> <timeout s>`: the unit's own KillSignal (SIGTERM, or an OCI image's StopSignal) to
+ * all its processes, as `systemctl stop` would, then SIGKILL once `timeout` seconds passed; waits until
+ * the unit is down (its ExecStopPost= hooks done) so the reaper has recorded the exit status.
+ */
+export const STOP_SCRIPT = `PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
+u="$1"; t="$2"
+running() { case "$(systemctl is-active "$u" 2>/dev/null)" in active|activating|deactivating|reloading|refreshing) return 0 ;; esac; return 1; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+wait_down() { end=$(( $(now_ms) + $1 )); while running; do [ "$(now_ms)" -ge "$end" ] && return 1; sleep 0.05; done; return 0; }
+running || { echo not-running; exit 0; }
+sig="$(systemctl show -P KillSignal "$u")"
+systemctl kill --signal="\${sig:-15}" "$u" || exit 1
+wait_down $(( t * 1000 )) && { echo stopped; exit 0; }
+systemctl kill --signal=9 "$u" 2>/dev/null
+wait_down 10000 && { echo killed; exit 0; }
+echo still-running; exit 3
+`;
+
+export function stopArgv(unit: string, timeoutSeconds: number): string[] {
+  return [SH, '-c', STOP_SCRIPT, 'sh', unit, String(timeoutSeconds)];
+}
+
+export function parseStopOutcome(stdout: string): StopOutcome | undefined {
+  const last = stdout.trim().split('\n').pop()?.trim();
+  return last === 'not-running' || last === 'stopped' || last === 'killed' || last === 'still-running' ? last : undefined;
+}
+
+/** argv for messages: the scripts are long, their arguments say enough. */
+export function describeArgv(argv: readonly string[]): string {
+  return argv[0] === SH && argv[1] === '-c' ? `${SH} -c <script> ${argv.slice(4).join(' ')}` : argv.join(' ');
+}
+
+/** The last non-empty line of a command's stderr, for a one-line error. */
+export function lastLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '').pop() ?? '';
+}

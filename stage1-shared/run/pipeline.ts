@@ -1,0 +1,83 @@
+// The run entrypoint of every flavor: one pipeline, in this order -
+//   args -> lock fd -> pod and images -> (flavor: network plan, host preparation) -> networks (rolled back
+//   on any later failure) -> /etc files -> unit specs -> accounts and units -> enter profiles ->
+//   (flavor: pre-launch preparation) -> record -> seal -> (flavor: launch) -> exec.
+// The flavor's answers come from its Stage1RunFlavor value (flavor.ts). No Node process outlives the exec.
+import { RktError } from '../../common/errors.js';
+import { execve, setCloexec } from '../../common/native.js';
+import { machineName, stage1RootfsPath } from '../../common/pod-layout.js';
+import { parseRunArgs } from '../../common/stage1-contract.js';
+import { buildAppSpec, ensureAppAccounts, enterProfileOf } from '../app-files.js';
+import { debugLog } from '../entrypoint.js';
+import { writePodEtc } from '../networking/pod-etc.js';
+import type { PodNetworks } from '../networking/setup.js';
+import { writeStage1Record, type RuntimeRecord } from '../record/stage1-record.js';
+import { sealStage1Dir } from '../seal-stage1.js';
+import type { AppUnitSpec } from '../units/app-spec.js';
+import { metadataHostAddress, metadataUrl } from '../units/metadata-url.js';
+import { podUnitFiles, writePodFiles } from '../units/pod-units.js';
+import type { HostPrep, RunContext, Stage1RunFlavor } from './flavor.js';
+import { lockFdFromEnv } from './lock-fd.js';
+import { NO_NETWORKS, rollbackNetworks, setupNetworks, type NetworkPlan } from './networks.js';
+import { effectiveApps, readPodInput } from './pod-input.js';
+
+export async function runPod<S, H extends HostPrep, L>(flavor: Stage1RunFlavor<S, H, L>, argv: readonly string[], podDir = process.cwd()): Promise<never> {
+  const args = parseRunArgs(argv);
+  const lockFd = lockFdFromEnv();
+  const input = await readPodInput(podDir);
+  if (input.pod.apps.length === 0 && !args.mutable) {
+    throw new RktError('POD_INVALID', 'the pod has no apps', { hint: 'only a mutable pod (rkt app sandbox) starts without apps' });
+  }
+  const ctx: RunContext = { args, podDir, root: stage1RootfsPath(podDir), lockFd, input, hostname: args.hostname ?? machineName(args.uuid) };
+  const plan = flavor.networkPlan(args, input.pod);
+  const host = await flavor.prepareHost(ctx);
+  const nets = plan === 'cni'
+    ? await setupNetworks(podDir, args, input.pod, effectiveApps(input).flatMap((a) => a.ports ?? []), lockFd)
+    : NO_NETWORKS;
+  try {
+    const cmd = await prepareAndLaunch(flavor, ctx, host, plan, nets);
+    debugLog(args.debug, `exec ${cmd.argv.join(' ')}`);
+    setCloexec(lockFd, false);
+    return execve(cmd.file, cmd.argv, cmd.env);
+  } catch (err) {
+    if (plan === 'cni') await rollbackNetworks(podDir, lockFd, args.debug);
+    throw err;
+  }
+}
+
+async function prepareAndLaunch<S, H extends HostPrep, L>(
+  flavor: Stage1RunFlavor<S, H, L>, ctx: RunContext, host: H, plan: NetworkPlan, nets: PodNetworks,
+): Promise<{ file: string; argv: string[]; env: NodeJS.ProcessEnv }> {
+  const { args, podDir, input } = ctx;
+  const runtime = await runtimeRecord(ctx, host, plan, nets);
+  const specs: AppUnitSpec[] = [];
+  for (const [i, app] of input.pod.apps.entries()) {
+    const image = input.images[i];
+    if (image === undefined) throw new RktError('INTERNAL', `no image manifest read for app ${app.name}`);
+    specs.push(await buildAppSpec(podDir, flavor, runtime, input.pod, app, image, { interactive: args.interactive }));
+  }
+  await ensureAppAccounts(podDir, specs);
+  await writePodFiles(ctx.root, [...podUnitFiles(specs, { mutable: args.mutable }), ...flavor.extraUnits(ctx, specs)]);
+  const apps = Object.fromEntries(specs.map((s) => [s.name, enterProfileOf(s)]));
+  const prep = await flavor.prepareLaunch(ctx, host, nets, specs, runtime);
+  await writeStage1Record(podDir, flavor.record, { flavor: flavor.record.flavor, runtime, apps, flavorState: prep.state });
+  if (prep.unsealedWhy === undefined) await sealStage1Dir(ctx.root);
+  else debugLog(args.debug, `${ctx.root}/stage1 is not sealed read-only: ${prep.unsealedWhy}`);
+  return flavor.launch(ctx, prep.launch);
+}
+
+/** The pod's /etc files and metadata URL, and with them everything an app added later needs (app-files.ts). */
+async function runtimeRecord(ctx: RunContext, host: HostPrep, plan: NetworkPlan, nets: PodNetworks): Promise<RuntimeRecord> {
+  const { args, podDir, hostname } = ctx;
+  const podEtc = await writePodEtc(podDir, { mode: args.dnsConfMode, hostNetwork: plan === 'host', hostname, cniDns: nets.cniDns });
+  // Without any network (a VM with --net=none) no address reaches the host's metadata service.
+  const mdsUrl = args.mdsToken === undefined || plan === 'none' ? undefined
+    : await metadataUrl(podDir, args.mdsToken, metadataHostAddress(plan === 'host', nets.netInfo));
+  if (mdsUrl !== undefined) debugLog(args.debug, `metadata service for the apps: ${mdsUrl.replace(/\/[^/]*$/, '/<token>')}`);
+  return {
+    hostname, mutable: args.mutable, diskShift: host.diskShift,
+    disableCapabilities: args.disableCapabilities, disablePaths: args.disablePaths, disableSeccomp: args.disableSeccomp,
+    podEtc, ...(args.privateUsers ? { privateUsers: { ...args.privateUsers } } : {}),
+    ...(mdsUrl !== undefined ? { metadataUrl: mdsUrl } : {}),
+  };
+}
