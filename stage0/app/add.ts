@@ -10,8 +10,8 @@ import {
   appDir, appImageManifestPath, appInfoDir, appInfoManifestPath, appRootfsPath, podManifestNextPath, podManifestPath,
 } from '../../common/pod-layout.js';
 import { buildAppArgs } from '../../common/stage1-contract.js';
-import type { CommandContext } from '../cli/context.js';
-import type { PodArgs } from '../cli/app-args.js';
+import type { CommandContext } from '../context/context.js';
+import type { PodArgs } from '../pod/pod-args.js';
 import { fetchImage } from '../fetch/index.js';
 import { annotationOf, OCI_ANNOTATION } from '../oci/config-to-app.js';
 import { generatePodManifest, type ResolvedApp } from '../pod/manifest-gen.js';

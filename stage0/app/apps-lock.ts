@@ -7,7 +7,7 @@ import { parsePodManifest } from '../../common/appc/index.js';
 import { errnoCode } from '../../common/errors.js';
 import { appDir, appInfoDir, podAppsLockPath, podManifestNextPath, podManifestPath, stage2Root } from '../../common/pod-layout.js';
 import { withLock } from '../store/locks.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../context/output.js';
 
 async function entries(dir: string): Promise<string[]> {
   try {

@@ -6,7 +6,7 @@ import { serializePodManifest } from '../../common/appc/index.js';
 import { RktError } from '../../common/errors.js';
 import { appDir, appInfoDir, podManifestPath } from '../../common/pod-layout.js';
 import { buildAppArgs, type AppEntrypoint } from '../../common/stage1-contract.js';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../context/context.js';
 import { runAppEntrypoint } from '../stage1/invoke.js';
 import { entrypointPath } from '../stage1/pod-stage1.js';
 import { readAppStatus } from './app-state.js';

@@ -1,8 +1,8 @@
 // Builds the commander program from the command table and runs it; returns the exit code.
 import { Command, CommanderError, Option } from 'commander';
 import { RktError } from '../../common/errors.js';
-import { normalizeGlobalOptions, type RawGlobalFlags } from './global-options.js';
-import { makeOutput } from './output.js';
+import { normalizeGlobalOptions, type RawGlobalFlags } from '../context/global-options.js';
+import { makeOutput } from '../context/output.js';
 import { ensureSuperuser } from './superuser.js';
 import type { ActionBinder } from './registry.js';
 import { entriesFor } from './commands/index.js';

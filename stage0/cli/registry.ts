@@ -1,6 +1,6 @@
 // The shape every command module has, and the binder that turns a handler into a commander action.
 import type { Command } from 'commander';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from '../context/context.js';
 
 export type ActionBinder = <A extends unknown[]>(
   commandName: string,

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RktError } from '../../common/errors.js';
-import type { GlobalOptions } from '../cli/global-options.js';
+import type { GlobalOptions } from '../context/global-options.js';
 
 export interface AuthEntry {
   domains: string[];

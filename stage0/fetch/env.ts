@@ -3,8 +3,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Store } from '../store/index.js';
-import type { CommandContext } from '../cli/context.js';
-import { endProgress } from '../cli/output.js';
+import type { CommandContext } from '../context/context.js';
+import { endProgress } from '../context/output.js';
 import { loadConfig } from '../config/config.js';
 import { keystoreLayers, type KeystoreLayer } from '../trust/keystore.js';
 import { discoveryPortFromEnv } from './discovery.js';

@@ -3,8 +3,8 @@
 // appc name[:version][,label=value] (store or discovery, per pull policy).
 import fs from 'node:fs';
 import { RktError } from '../../common/errors.js';
-import type { CommandContext } from '../cli/context.js';
-import { endProgress } from '../cli/output.js';
+import type { CommandContext } from '../context/context.js';
+import { endProgress } from '../context/output.js';
 import type { Store } from '../store/index.js';
 import { parseAppString } from './app-string.js';
 import { fetchDependencies } from './deps.js';

@@ -1,7 +1,7 @@
 // `rkt fetch/run/prepare` of an OCI reference: pull policy against the store, then a source (registry
 // or local transport), its signature check, and the pull itself.
 import { RktError } from '../../common/errors.js';
-import { endProgress } from '../cli/output.js';
+import { endProgress } from '../context/output.js';
 import { configLayers, loadConfig } from '../config/config.js';
 import type { FetchEnv, PullPolicy } from '../fetch/env.js';
 import { cachedByOrigin } from '../fetch/remote.js';

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import { mdsRegisteredPath, stage1RootfsPath } from '../../common/pod-layout.js';
 import { buildGcArgs } from '../../common/stage1-contract.js';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../context/context.js';
 import { entrypointPath, readPodStage1 } from '../stage1/pod-stage1.js';
 import { spawnEntrypoint } from '../stage1/invoke.js';
 import { supportsGcLocalConfig } from '../stage1/capabilities.js';

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import { errnoCode, describeCause } from '../../common/errors.js';
 import { podDirIn, podStateDir, type PodStateDir } from '../../common/pod-layout.js';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../context/context.js';
 import { deletePod } from './delete.js';
 import { isDirLocked } from './state.js';
 import { moveUnlocked, releasePod, tryLockPod } from './transitions.js';

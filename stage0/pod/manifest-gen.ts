@@ -9,7 +9,7 @@ import {
 } from '../../common/appc/index.js';
 import { errnoCode, RktError } from '../../common/errors.js';
 import { resolvePortForwards } from '../../common/networking/port-forward.js';
-import type { AppArg, MountArg, PodArgs } from '../cli/app-args.js';
+import type { AppArg, MountArg, PodArgs } from './pod-args.js';
 import { ociCommandOf } from '../oci/config-to-app.js';
 import { MUTABLE_ANNOTATION } from './mutable.js';
 

@@ -8,8 +8,8 @@ import {
   appRootfsPath, appImageManifestPath, appInfoDir, appInfoManifestPath, appDir, podCreatedPath, podManifestPath, stage1Dir, stage1ImageIdPath,
   stage1ManifestPath, appStatusDir,
 } from '../../common/pod-layout.js';
-import type { PodArgs } from '../cli/app-args.js';
-import type { CommandContext } from '../cli/context.js';
+import type { PodArgs } from './pod-args.js';
+import type { CommandContext } from '../context/context.js';
 import { fetchImage } from '../fetch/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { selectStage1 } from '../stage1/select.js';

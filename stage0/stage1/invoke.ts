@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { RktError } from '../../common/errors.js';
 import { execve, setCloexec } from '../../common/native.js';
 import { LOCK_FD_ENV } from '../../common/stage1-contract.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../context/output.js';
 
 /**
  * Replaces rkt with the run entrypoint. `lockFd` is the pod dir's fd holding the exclusive lock; it is

@@ -8,8 +8,8 @@ import { errnoCode, RktError } from '../../common/errors.js';
 import { loadConfig } from '../config/config.js';
 import { fetchImage } from '../fetch/index.js';
 import type { Store } from '../store/index.js';
-import type { CommandContext } from '../cli/context.js';
-import type { Stage1Flags } from '../cli/app-args.js';
+import type { CommandContext } from '../context/context.js';
+import type { Stage1Flags } from '../pod/pod-args.js';
 
 export const BUILTIN_FLAVORS = ['nspawn', 'kvm'] as const;
 export const DEFAULT_FLAVOR = 'nspawn';

@@ -48,3 +48,58 @@ test('only bin/ calls process.exit', () => {
   }
   assert.deepEqual(offenders, [], 'library code throws RktError; bin/rkt.ts owns the exit');
 });
+
+/** Every import specifier of a file, resolved to a path relative to the repo root (relative imports only). */
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2] ?? '';
+    if (spec.startsWith('.')) out.push(path.relative(root, path.resolve(path.dirname(file), spec)));
+  }
+  return out;
+}
+
+const stage1Folders = (): string[] => fs.readdirSync(root).filter((d) => d.startsWith('stage1-') && fs.statSync(path.join(root, d)).isDirectory());
+
+test('stage0 library code does not import the CLI (stage0/cli/ sits on top of it)', () => {
+  const offenders: string[] = [];
+  for (const file of sources(path.join(root, 'stage0'))) {
+    if (file.startsWith(path.join(root, 'stage0', 'cli') + path.sep)) continue;
+    for (const imp of importsOf(file)) if (imp.startsWith(`stage0${path.sep}cli${path.sep}`)) offenders.push(`${path.relative(root, file)}: ${imp}`);
+  }
+  assert.deepEqual(offenders, [], 'give what the library needs a home below stage0/cli/ (stage0/context/, stage0/pod/pod-args.ts)');
+});
+
+test('stage0 and the stage1s know each other only through common/ (the contract)', () => {
+  const offenders: string[] = [];
+  const s1 = stage1Folders();
+  for (const file of sources(path.join(root, 'stage0'))) {
+    for (const imp of importsOf(file)) if (s1.some((d) => imp.startsWith(d + path.sep))) offenders.push(`${path.relative(root, file)}: ${imp}`);
+  }
+  for (const d of s1) {
+    for (const file of sources(path.join(root, d))) {
+      for (const imp of importsOf(file)) if (imp.startsWith(`stage0${path.sep}`)) offenders.push(`${path.relative(root, file)}: ${imp}`);
+    }
+  }
+  assert.deepEqual(offenders, [], 'stage0 reaches a stage1 through the pod dir and entrypoint argv (common/stage1-contract.ts) only');
+});
+
+test('a flavor is named in code only inside its own folder', () => {
+  // stage0 names the built-in stage1 images for --stage1-image=nspawn|kvm: one list, in select.ts.
+  const allowed = new Set([path.join('stage0', 'stage1', 'select.ts')]);
+  const flavors = stage1Folders().map((d) => d.slice('stage1-'.length)).filter((f) => f !== 'shared');
+  const offenders: string[] = [];
+  for (const dir of ['common', 'stage0', 'bin', ...stage1Folders()]) {
+    for (const file of sources(path.join(root, dir))) {
+      const rel = path.relative(root, file);
+      if (allowed.has(rel)) continue;
+      const code = fs.readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, '');
+      for (const f of flavors) {
+        if (rel.startsWith(`stage1-${f}${path.sep}`)) continue;
+        if (new RegExp(`['"\`]${f}['"\`]`).test(code)) offenders.push(`${rel}: '${f}'`);
+      }
+    }
+  }
+  assert.deepEqual(offenders, [], 'what differs per flavor is that flavor\'s value in its folder (stage1-<flavor>/flavor/)');
+});

@@ -2,7 +2,7 @@
 import { RktError } from '../../../common/errors.js';
 import { fetchImage, type PullPolicy } from '../../fetch/index.js';
 import { openStore } from '../../store/index.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext } from '../../context/context.js';
 import type { CommandModule } from '../registry.js';
 
 interface FetchFlags {

@@ -2,7 +2,7 @@
 import { parsePodArgs } from '../app-args.js';
 import { preparePod } from '../../pod/prepare.js';
 import { movePod, releasePod } from '../../pod/transitions.js';
-import { endProgress } from '../output.js';
+import { endProgress } from '../../context/output.js';
 import type { CommandModule } from '../registry.js';
 import { rawArgsCommand } from './pod-args-command.js';
 

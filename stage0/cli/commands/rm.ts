@@ -4,7 +4,7 @@ import { deletePod } from '../../pod/delete.js';
 import { requirePod } from '../../pod/state.js';
 import { movePod, releasePod, tryLockPod } from '../../pod/transitions.js';
 import { forEachPodArgument } from '../../pod/uuid.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext } from '../../context/context.js';
 import type { CommandModule } from '../registry.js';
 
 const REFUSED: Record<string, string> = {

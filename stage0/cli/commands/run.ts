@@ -3,7 +3,7 @@ import { parsePodArgs } from '../app-args.js';
 import { abandon, preparePod } from '../../pod/prepare.js';
 import { handOverToStage1 } from '../../pod/handover.js';
 import { movePod } from '../../pod/transitions.js';
-import { endProgress } from '../output.js';
+import { endProgress } from '../../context/output.js';
 import type { CommandModule } from '../registry.js';
 import { rawArgsCommand } from './pod-args-command.js';
 

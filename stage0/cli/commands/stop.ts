@@ -6,7 +6,7 @@ import { waitUnlocked } from '../../pod/transitions.js';
 import { forEachPodArgument } from '../../pod/uuid.js';
 import { entrypointPath, readPodStage1 } from '../../stage1/pod-stage1.js';
 import { spawnEntrypoint } from '../../stage1/invoke.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext } from '../../context/context.js';
 import type { CommandModule } from '../registry.js';
 
 /** How long `rkt stop` waits for the pod to release its lock after the stage1 accepted the stop. */

@@ -10,7 +10,7 @@ import type { HttpPolicy } from '../../fetch/http.js';
 import { describeScope, isAcIdentifier, validatePrefix, writeTrustedKey, type TrustScope } from '../../trust/keystore.js';
 import { readAnyKeySource, type AnyKeyFromSource } from '../../trust/key-source.js';
 import { formatFingerprint } from '../../trust/pgp.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext } from '../../context/context.js';
 import type { CommandModule } from '../registry.js';
 
 interface TrustFlags {
