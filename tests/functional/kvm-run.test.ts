@@ -15,9 +15,9 @@ test('kvm: a single app exiting 42 makes rkt run exit 42; status, rkt status, jo
   try {
     await singleAppExitBody(h, (images) => h.runPod(images, { globals: ['--debug'] }), async (r, podDir) => {
       assert.match(r.stderr, /accelerator: (tcg|kvm) \(/);
-      const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { flavor: string; accel: string };
+      const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { flavor: string; flavorState: { accel: string } };
       assert.equal(flavor.flavor, 'kvm');
-      assert.ok(flavor.accel === 'tcg' || flavor.accel === 'kvm');
+      assert.ok(flavor.flavorState.accel === 'tcg' || flavor.flavorState.accel === 'kvm');
       assert.deepEqual(qemuProcesses(r.uuid), []);
       // the entrypoints stage0 later runs as root are out of the guest's reach (read-only under its 9p root)
       const sealed = await mountOptionsAt(path.join(fs.realpathSync(podDir), 'stage1/rootfs/stage1'));

@@ -46,7 +46,7 @@ for (const mode of ['overlay', 'no-overlay'] as const) {
       }
       // overlays: re-made over ID-mapped lower layers, so the pod's tree shows the range while the image
       // tree in the store keeps its ownership (nothing chowned); copies: an ID-mapped mount inside nspawn
-      const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { privateUsers?: { ownership: string } };
+      const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { flavorState: { ownership?: string } };
       const appBin = path.join(podDir, 'stage1', 'rootfs', 'opt', 'stage2', `userns-${mode}`, 'rootfs', 'bin', 'busybox');
       if (mode === 'overlay') {
         // the pod's own root (its systemd, in the user namespace) cannot rewrite the entrypoints stage0
@@ -57,12 +57,12 @@ for (const mode of ['overlay', 'no-overlay'] as const) {
           'touch /stage1/bin/gc; echo "touch=$?"; mount -o remount,bind,rw /stage1; echo "remount=$?"; touch /stage1/bin/gc; echo "touch=$?"'],
         { reject: false, all: true });
         assert.match(tryWrite.stdout, /^touch=1\nremount=(?!0)\d+\ntouch=1$/m, tryWrite.all);
-        assert.equal(flavor.privateUsers?.ownership, 'overlay-idmap');
+        assert.equal(flavor.flavorState.ownership, 'overlay-idmap');
         assert.equal(fs.statSync(appBin).uid, shift);
         const layers = JSON.parse(fs.readFileSync(path.join(podDir, 'overlay-layers.json'), 'utf8')) as { lower: string }[];
         for (const l of layers) assert.equal(fs.statSync(l.lower).uid, 0, `store tree ${l.lower} was chowned`);
       } else {
-        assert.equal(flavor.privateUsers?.ownership, 'map');
+        assert.equal(flavor.flavorState.ownership, 'map');
         assert.equal(fs.statSync(appBin).uid, 0);
       }
       // rm leaves nothing mounted (overlays, ID-mapped binds) and no cgroup

@@ -73,10 +73,10 @@ async function body(h: NspawnHarness, flags: string[], upMs: number): Promise<vo
   const layers = JSON.parse(fs.readFileSync(path.join(podDir, 'overlay-layers.json'), 'utf8')) as { name: string; lowers?: string[] }[];
   const stack = layers.find((l) => (l.lowers?.length ?? 0) >= 3);
   assert.ok(stack, `the app is not a layer stack: ${JSON.stringify(layers)}`);
-  const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { flavor: string; privateUsers?: { ownership?: string } };
+  const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { flavor: string; flavorState: { ownership?: string } };
   if (flavor.flavor === 'nspawn' && flags.includes('--private-users')) {
     // each layer of the stack ID-mapped on its own, none chowned in the store
-    assert.equal(flavor.privateUsers?.ownership, 'overlay-idmap');
+    assert.equal(flavor.flavorState.ownership, 'overlay-idmap');
     const mounts = mountsUnder(podDir);
     for (const i of (stack.lowers ?? []).keys()) {
       assert.ok(mounts.includes(path.join(podDir, 'overlay', stack.name, `idmapped-${i}`)), `layer ${i} is not ID-mapped: ${mounts.join(' ')}`);
