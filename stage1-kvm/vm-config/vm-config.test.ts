@@ -8,7 +8,7 @@ import { parsePodManifest } from '../../common/appc/index.js';
 import { chooseAccel } from './accel.js';
 import { kernelCmdline } from './cmdline.js';
 import { configuredKernel, resolveKernel } from './kernel.js';
-import { vmResources } from './resources.js';
+import { appMemoryBudgetMiB, sandboxResources, vmResources } from './resources.js';
 
 function pod(isolators: Array<Array<{ name: string; value: unknown }>>): ReturnType<typeof parsePodManifest> {
   return parsePodManifest({
@@ -74,4 +74,14 @@ test('kernel: stage1.d "kernel" key (later files win), else the image kernel, er
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a mutable pod is sized from its sandbox annotations', () => {
+  assert.deepEqual(sandboxResources([], 8), { vcpus: 2, memoryMiB: 640 });
+  assert.equal(appMemoryBudgetMiB(sandboxResources([], 8)), 512);
+  const r = sandboxResources([{ name: 'rkt-ts/sandbox/memory', value: '1G' }, { name: 'rkt-ts/sandbox/cpus', value: '1500m' }], 8);
+  assert.equal(r.vcpus, 2);
+  assert.ok(appMemoryBudgetMiB(r) >= 1000 * 1000 * 1000 / (1024 * 1024));
+  assert.equal(sandboxResources([{ name: 'rkt-ts/sandbox/cpus', value: '16' }], 4).vcpus, 4);
+  assert.throws(() => sandboxResources([{ name: 'rkt-ts/sandbox/memory', value: 'lots' }], 4), /rkt-ts\/sandbox\/memory="lots" is not a positive resource quantity/);
 });

@@ -16,7 +16,7 @@ import { sealStage1Dir } from '../seal-stage1.js';
 import type { AppUnitSpec } from '../units/app-spec.js';
 import { metadataHostAddress, metadataUrl } from '../units/metadata-url.js';
 import { podUnitFiles, writePodFiles } from '../units/pod-units.js';
-import type { HostPrep, RunContext, Stage1RunFlavor } from './flavor.js';
+import type { ExecCommand, HostPrep, RunContext, Stage1RunFlavor } from './flavor.js';
 import { lockFdFromEnv } from './lock-fd.js';
 import { NO_NETWORKS, rollbackNetworks, setupNetworks, type NetworkPlan } from './networks.js';
 import { effectiveApps, readPodInput } from './pod-input.js';
@@ -47,7 +47,7 @@ export async function runPod<S, H extends HostPrep, L>(flavor: Stage1RunFlavor<S
 
 async function prepareAndLaunch<S, H extends HostPrep, L>(
   flavor: Stage1RunFlavor<S, H, L>, ctx: RunContext, host: H, plan: NetworkPlan, nets: PodNetworks,
-): Promise<{ file: string; argv: string[]; env: NodeJS.ProcessEnv }> {
+): Promise<ExecCommand> {
   const { args, podDir, input } = ctx;
   const runtime = await runtimeRecord(ctx, host, plan, nets);
   const specs: AppUnitSpec[] = [];
