@@ -9,11 +9,14 @@ import { quick, repoRoot, runs } from '../lib/env.js';
 import type { Suite } from '../lib/suite.js';
 import { makePodHarness, type PodHarness } from '../../tests/harness/pod.js';
 
-const FLAVORS = [
+const ALL_FLAVORS = [
   { name: 'nspawn', aci: path.join(repoRoot, 'dist', 'stage1-images', 'stage1-nspawn.aci'), runs: runs },
   // each cold kvm pod boots a VM under TCG (~10 s): fewer samples
   { name: 'kvm', aci: path.join(repoRoot, 'dist', 'stage1-images', 'stage1-kvm.aci'), runs: quick ? 2 : Math.min(runs, 3) },
 ] as const;
+/** BENCH_APP_FLAVORS=nspawn (or kvm) measures one stage1 only. */
+const only = (process.env['BENCH_APP_FLAVORS'] ?? '').split(',').filter((f) => f !== '');
+const FLAVORS = ALL_FLAVORS.filter((f) => only.length === 0 || only.includes(f.name));
 const MARKER = 'bench-app-first-output';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -38,7 +41,7 @@ async function rktOk(h: PodHarness, args: string[]): Promise<void> {
   if (r.exitCode !== 0) throw new Error(`rkt ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
 }
 
-async function flavorFigure(h: PodHarness, f: (typeof FLAVORS)[number], progress: (l: string) => void): Promise<BenchResult> {
+async function flavorFigure(h: PodHarness, f: (typeof ALL_FLAVORS)[number], progress: (l: string) => void): Promise<BenchResult> {
   const img = await h.image('bench-hello', ['/bin/sh', '-c', `echo ${MARKER}`]);
   const uuidFile = path.join(h.dirs.root, `sandbox-${f.name}`);
   progress(`${f.name}: booting the sandbox`);
