@@ -14,8 +14,8 @@ export interface Sandbox {
   done: Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }
 
-/** `rkt app sandbox` in the background; resolves once the pod is ready (booted, no apps). */
-export async function startSandbox(h: NspawnHarness, aci: string, args: readonly string[] = [], readyTimeout = '120s'): Promise<Sandbox> {
+/** `rkt app sandbox` in the background; resolves once the pod is ready (booted, no apps). A TCG guest on a busy host can take minutes to boot: waiting longer costs nothing when it is ready sooner. */
+export async function startSandbox(h: NspawnHarness, aci: string, args: readonly string[] = [], readyTimeout = '300s'): Promise<Sandbox> {
   const f = path.join(h.dirs.root, `sandbox-${Date.now()}-${Math.random().toString(16).slice(2)}`);
   const child = h.spawn(['app', 'sandbox', `--stage1-path=${aci}`, `--uuid-file-save=${f}`, ...args]);
   const done = child.then((r) => ({ exitCode: r.exitCode ?? 254, stdout: String(r.stdout), stderr: String(r.stderr) }));
