@@ -32,7 +32,11 @@ import {
 import { PodRootChange } from './root-change.js';
 
 export const DEFAULT_STOP_TIMEOUT_S = 10;
-const QUICK_MS = 30_000;
+/**
+ * Budget of one quick command in the pod (is-active, daemon-reload, reset-failed). Generous: a TCG guest on a
+ * loaded host was seen taking over 30 s for a daemon-reload, and a command cut short leaves the change unknown.
+ */
+const QUICK_MS = 120_000;
 /** systemctl start waits for ExecStartPre= hooks and the exec; the app's own TimeoutStartSec is 0 (none). */
 const START_MS = 120_000;
 /** How long start/stop wait for the reaper's status file before returning (so rkt app status agrees). */
