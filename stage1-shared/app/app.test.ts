@@ -14,7 +14,7 @@ import { readStage1Record, writeStage1Record, type FlavorRecordCodec } from '../
 import { runAppVerb, appEntrypointName, parseAppVerb } from './dispatch.js';
 import type { AppFlavor, PodExecResult } from './flavor.js';
 import { nextStartCount } from './commands.js';
-import { describeArgv, isRunningState, parseStopOutcome, STOP_SCRIPT, stopArgv } from './pod-commands.js';
+import { describeArgv, isRunningState, parseStartOutcome, parseStopOutcome, START_SCRIPT, STOP_SCRIPT, stopArgv } from './pod-commands.js';
 import { PodRootChange } from './root-change.js';
 
 const run = promisify(execFile);
@@ -36,6 +36,7 @@ test('pod command helpers: running states, stop outcomes, start counts', () => {
   for (const s of ['inactive', 'failed', '', 'unknown']) assert.equal(isRunningState(s), false, s);
   assert.equal(parseStopOutcome('x\nstopped\n'), 'stopped');
   assert.equal(parseStopOutcome('garbage'), undefined);
+  assert.equal(parseStartOutcome('ran\n'), 'ran');
   assert.equal(nextStartCount(undefined), 1);
   assert.equal(nextStartCount('2\n'), 3);
   assert.equal(nextStartCount('junk'), 1);
@@ -87,6 +88,39 @@ test('stop script: the unit\'s KillSignal, SIGKILL only after the timeout, nothi
     assert.equal(r.out, 'killed');
     assert.match(r.log, /--signal=15[\s\S]*--signal=9/);
     assert.ok(r.ms >= 1000, `SIGKILL came after ${r.ms} ms, before the 1 s timeout`);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** A fake systemctl whose start fails, after spawning the main process (or not) that ended with `status`. */
+async function fakeFailingStart(dir: string, spawned: boolean, status: number): Promise<string> {
+  const bin = path.join(dir, 'bin');
+  await fs.mkdir(bin, { recursive: true });
+  await fs.writeFile(path.join(dir, 'mono'), '100\n');
+  await fs.writeFile(path.join(bin, 'systemctl'), `#!/bin/sh
+case "$1 $3" in
+  "show ExecMainStartTimestampMonotonic") cat "${dir}/mono" ;;
+  "show ExecMainCode") echo 1 ;;
+  "show ExecMainStatus") echo ${status} ;;
+  "start "*) ${spawned ? `echo 200 > "${dir}/mono"` : ':'}; echo "Job for $2 failed." >&2; exit 1 ;;
+esac
+`, { mode: 0o755 });
+  return bin;
+}
+
+test('start script: an app that ran and exited at once is started; a spawn failure or a main process never spawned is not', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'app-start-'));
+  try {
+    const cases: Array<[boolean, number, string]> = [[true, 5, 'ran'], [true, 203, 'failed'], [false, 0, 'failed']];
+    for (const [spawned, status, want] of cases) {
+      const d = path.join(dir, `${spawned}-${status}`);
+      const bin = await fakeFailingStart(d, spawned, status);
+      const script = START_SCRIPT.replace('PATH=/usr/sbin', `PATH=${bin}:/usr/sbin`);
+      const r = await run('/bin/sh', ['-c', script, 'sh', 'app-a.service']).then((x) => ({ out: x.stdout, code: 0 }), (e: { stdout: string; code: number }) => ({ out: e.stdout, code: e.code }));
+      assert.equal(parseStartOutcome(r.out), want, `spawned=${spawned} status=${status}`);
+      assert.equal(r.code === 0, want === 'ran');
+    }
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -169,7 +203,10 @@ test('add writes the unit, env and slice and the enter profile, then reloads; st
   try {
     let state = 'inactive';
     const calls: string[] = [];
-    const flavor = fakeFlavor((argv) => (argv[1] === 'is-active' ? { code: 3, stdout: `${state}\n`, stderr: '' } : ok('')), calls);
+    const flavor = fakeFlavor((argv) => {
+      if (argv[1] === 'is-active') return { code: 3, stdout: `${state}\n`, stderr: '' };
+      return ok(argv[2] === START_SCRIPT ? 'started\n' : '');
+    }, calls);
     await runAppVerb(flavor, ['add', '--app=a', UUID], podDir);
     const unit = await fs.readFile(path.join(root, 'etc/systemd/system/app-a.service'), 'utf8');
     assert.match(unit, /ExecStart=\/bin\/tool/);
@@ -187,7 +224,7 @@ test('add writes the unit, env and slice and the enter profile, then reloads; st
     await runAppVerb(flavor, ['start', '--app=a', UUID], podDir);
     assert.equal(await fs.readFile(appStartedPath(podDir, 'a'), 'utf8'), '2\n');
     assert.ok(!(await exists(appStatusPath(podDir, 'a'))), 'a start clears the last exit status');
-    assert.ok(calls.includes('/usr/bin/systemctl start app-a.service'));
+    assert.ok(calls.includes('/bin/sh -c <script> app-a.service'));
 
     state = 'active';
     await assert.rejects(runAppVerb(flavor, ['start', '--app=a', UUID], podDir), /already running/);
@@ -222,9 +259,9 @@ test('a failed add leaves no unit, no accounts and no profile; a failed start na
     await fs.rename(podManifestNextPath(podDir), podManifestPath(podDir));
     const noStart = fakeFlavor((argv) => {
       if (argv[1] === 'is-active') return { code: 3, stdout: 'inactive', stderr: '' };
-      if (argv[1] === 'start') {
+      if (argv[2] === START_SCRIPT) {
         void fs.writeFile(appStatusPath(podDir, 'a'), '254\n');
-        return { code: 1, stdout: '', stderr: 'Job for app-a.service failed because the control process exited with error code.\n' };
+        return { code: 1, stdout: 'failed\n', stderr: 'Job for app-a.service failed because the control process exited with error code.\n' };
       }
       return ok('');
     });

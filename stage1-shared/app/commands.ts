@@ -27,7 +27,7 @@ import { appSliceName } from '../units/unit-file.js';
 import type { AppFlavor } from './flavor.js';
 import { shiftTree } from './ownership.js';
 import {
-  daemonReloadArgv, describeArgv, isActiveArgv, isRunningState, lastLine, parseStopOutcome, resetFailedArgv, startArgv, stopArgv,
+  daemonReloadArgv, describeArgv, isActiveArgv, isRunningState, lastLine, parseStartOutcome, parseStopOutcome, resetFailedArgv, startArgv, stopArgv,
 } from './pod-commands.js';
 import { PodRootChange } from './root-change.js';
 
@@ -228,16 +228,16 @@ export async function appStart<S>(flavor: AppFlavor<S>, args: AppEntrypointArgs,
   const count = await writeStarted(podDir, args.app);
   c.debug(`start #${count}: status cleared`);
   await refresh(c);
-  // A failed earlier run leaves the unit "failed"; systemd would still start it, but its counters reset here.
-  await inPod(c, resetFailedArgv(c.unit));
   const r = await inPod(c, startArgv(c.unit), START_MS);
-  if (r.code !== 0) {
+  const outcome = parseStartOutcome(r.stdout);
+  if (r.code !== 0 || (outcome !== 'started' && outcome !== 'ran')) {
     // The reaper records the failed run (254 when the app never ran): wait for it so status agrees with us.
     await waitForStatus(podDir, args.app, STATUS_WAIT_MS);
     throw new RktError('STAGE1', `app "${args.app}" failed to start: ${lastLine(r.stderr) || `systemctl start exited ${r.code}`}`, {
       hint: `see why with: journalctl -M ${machineName(args.uuid)} -u ${c.unit} (or rkt logs ${args.uuid})`,
     });
   }
+  if (outcome === 'ran') c.debug('its main process ran and already exited (systemd calls that a failed start)');
   c.debug('started');
 }
 

@@ -23,8 +23,35 @@ export function resetFailedArgv(unit: string): string[] {
   return [SYSTEMCTL, 'reset-failed', unit];
 }
 
+/** How the start script ended (its last stdout line). */
+export type StartOutcome = 'started' | 'ran' | 'failed';
+
+/**
+ * `sh -c SCRIPT sh <unit>`: reset-failed (a failed last run's counters) and start. With Type=exec a main
+ * process that exits non-zero before systemd saw its exec succeed fails the start job, so a failed
+ * `systemctl start` whose main process was spawned (ExecMainStartTimestampMonotonic moved) and did not fail
+ * in systemd's own spawn steps (exit status 200-245: chdir, user, exec...) is an app that ran and exited ("ran").
+ */
+export const START_SCRIPT = `PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
+u="$1"
+before="$(systemctl show -P ExecMainStartTimestampMonotonic "$u")"
+systemctl reset-failed "$u" 2>/dev/null
+systemctl start "$u" && { echo started; exit 0; }
+after="$(systemctl show -P ExecMainStartTimestampMonotonic "$u")"
+code="$(systemctl show -P ExecMainCode "$u")"; status="$(systemctl show -P ExecMainStatus "$u")"
+if [ -n "$after" ] && [ "$after" != 0 ] && [ "$after" != "$before" ]; then
+  if [ "$code" != 1 ] || [ "\${status:-0}" -lt 200 ] || [ "\${status:-0}" -gt 245 ]; then echo ran; exit 0; fi
+fi
+echo failed; exit 1
+`;
+
 export function startArgv(unit: string): string[] {
-  return [SYSTEMCTL, 'start', unit];
+  return [SH, '-c', START_SCRIPT, 'sh', unit];
+}
+
+export function parseStartOutcome(stdout: string): StartOutcome | undefined {
+  const last = stdout.trim().split('\n').pop()?.trim();
+  return last === 'started' || last === 'ran' || last === 'failed' ? last : undefined;
 }
 
 /** How the stop script ended (its last stdout line). */
