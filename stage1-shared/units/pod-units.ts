@@ -27,7 +27,7 @@ function reaperUnitName(app: string): string {
  * ExecStopPost= of the app itself), so it also runs when the app never started (bad user, missing binary).
  * Status: the exit code; 128+N for signal N; 254 when the app never ran.
  */
-function reaperScript(apps: readonly string[], mutable: boolean): string {
+export function reaperScript(apps: readonly string[], mutable: boolean): string {
   const list = apps.join(' ');
   const ending = mutable
     ? `# A mutable pod (rkt app sandbox) outlives its apps: nothing more to do.
@@ -58,9 +58,14 @@ case "$code" in
 esac
 now="$(date +%s)"
 started="$(systemctl show -p ExecMainStartTimestamp --timestamp=unix --value "\${2}" 2>/dev/null | sed -n 's/^@\\([0-9]*\\).*/\\1/p')"
+# A run that never reached its main process (an ExecStartPre= failed) still shows the previous run's start,
+# or none: it started when rkt app start asked for it.
+asked="$(stat -c %Y "/rkt/started/$app" 2>/dev/null)"
+if [ -z "$started" ] || { [ -n "$asked" ] && [ "$started" -lt "$asked" ]; }; then started="\${asked:-$now}"; fi
 mkdir -p /rkt/status /rkt/history
+# history first: the status file is what tells stage0 the run ended, and its history line must be there then
+printf '%s %s %s %s\\n' "$started" "$now" "$status" "$inv" >> "/rkt/history/$app"
 printf '%s\\n' "$status" > "/rkt/status/.$app.tmp" && mv -f "/rkt/status/.$app.tmp" "/rkt/status/$app"
-printf '%s %s %s %s\\n' "\${started:-$now}" "$now" "$status" "$inv" >> "/rkt/history/$app"
 ${ending}`;
 }
 
