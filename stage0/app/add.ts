@@ -13,9 +13,8 @@ import { buildAppArgs } from '../../common/stage1-contract.js';
 import type { CommandContext } from '../context/context.js';
 import type { PodArgs } from '../pod/pod-args.js';
 import { fetchImage } from '../fetch/index.js';
-import { annotationOf, OCI_ANNOTATION } from '../oci/config-to-app.js';
 import { generatePodManifest, type ResolvedApp } from '../pod/manifest-gen.js';
-import { resolveOciUser } from '../pod/oci-user.js';
+import { applyOciUser } from '../pod/prepare.js';
 import { copyTree } from '../pod/trees.js';
 import { openStore, type Store } from '../store/index.js';
 import { runAppEntrypoint } from '../stage1/invoke.js';
@@ -38,19 +37,6 @@ async function generateApp(p: PodArgs, pod: PodManifest, r: ResolvedApp): Promis
     ra.app.mountPoints = ra.app.mountPoints.filter((mp) => mounted.has(mp.name) || declared.has(mp.name));
   }
   return ra;
-}
-
-/** OCI images name their user by name: resolved in the copied tree, as prepare does (--user/--group win). */
-async function applyOciUser(ctx: CommandContext, store: Store, podDir: string, ra: RuntimeApp, p: PodArgs): Promise<void> {
-  const arg = p.apps[0];
-  const img = await store.getImageManifest(ra.image.id);
-  const user = annotationOf(img, OCI_ANNOTATION.user);
-  if (user === undefined || !ra.app || arg?.user !== undefined || arg?.group !== undefined) return;
-  const id = await resolveOciUser(appRootfsPath(podDir, ra.name), user, ra.name, img.name);
-  ctx.output.debug(`app ${ra.name}: image user "${user}" is uid ${id.uid} gid ${id.gid}`);
-  ra.app.user = String(id.uid);
-  ra.app.group = String(id.gid);
-  if (arg?.supplementaryGids === undefined) ra.app.supplementaryGIDs = id.supplementaryGids;
 }
 
 async function layOutApp(ctx: CommandContext, store: Store, podDir: string, ra: RuntimeApp): Promise<void> {
@@ -77,7 +63,7 @@ async function addLocked(ctx: CommandContext, store: Store, pod: MutablePod, p: 
   }
   try {
     await layOutApp(ctx, store, podDir, ra);
-    await applyOciUser(ctx, store, podDir, ra, p);
+    await applyOciUser(ctx, store, podDir, ra, p.apps[0]);
     const next: PodManifest = { ...current.manifest, apps: [...current.manifest.apps, ra] };
     await fs.writeFile(podManifestNextPath(podDir), serializePodManifest(next));
     const ep = entrypointPath(podDir, current.stage1, 'app-add');

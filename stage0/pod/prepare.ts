@@ -2,13 +2,13 @@
 // manifests written, trees laid out. On failure nothing stays half-done: mounts are undone and the pod
 // goes to garbage/. The caller decides what comes next (prepared/ for `prepare`, run/ for `run`).
 import fs from 'node:fs/promises';
-import { parsePodManifest, serializeImageManifest, serializePodManifest, type PodManifest } from '../../common/appc/index.js';
+import { parsePodManifest, serializeImageManifest, serializePodManifest, type PodManifest, type RuntimeApp } from '../../common/appc/index.js';
 import { describeCause, errnoCode, RktError } from '../../common/errors.js';
 import {
   appRootfsPath, appImageManifestPath, appInfoDir, appInfoManifestPath, appDir, podCreatedPath, podManifestPath, stage1Dir, stage1ImageIdPath,
   stage1ManifestPath, appStatusDir,
 } from '../../common/pod-layout.js';
-import type { PodArgs } from './pod-args.js';
+import type { AppArg, PodArgs } from './pod-args.js';
 import type { CommandContext } from '../context/context.js';
 import { fetchImage } from '../fetch/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -124,21 +124,24 @@ async function appTree(ctx: CommandContext, store: Store, name: string, imageId:
 /**
  * OCI images name their user the Docker way (names, uid without gid, group memberships); the names are
  * resolved now in the app's laid-out rootfs and written into the pod manifest as numbers. --user/--group
- * on the command line win. Returns whether the manifest changed.
+ * on the command line win. Returns whether the app changed. `rkt app add` applies the same rule.
  */
+export async function applyOciUser(ctx: CommandContext, store: Store, podDir: string, a: RuntimeApp, arg: AppArg | undefined): Promise<boolean> {
+  const img = await store.getImageManifest(a.image.id);
+  const user = annotationOf(img, OCI_ANNOTATION.user);
+  if (user === undefined || !a.app || arg?.user !== undefined || arg?.group !== undefined) return false;
+  const id = await resolveOciUser(appRootfsPath(podDir, a.name), user, a.name, img.name);
+  ctx.output.debug(`app ${a.name}: image user "${user}" is uid ${id.uid} gid ${id.gid} groups [${id.supplementaryGids.join(',')}]`);
+  a.app.user = String(id.uid);
+  a.app.group = String(id.gid);
+  if (arg?.supplementaryGids === undefined) a.app.supplementaryGIDs = id.supplementaryGids;
+  return true;
+}
+
 async function applyOciUsers(ctx: CommandContext, store: Store, podDir: string, manifest: PodManifest, p: PodArgs): Promise<boolean> {
   let changed = false;
   for (const [i, a] of manifest.apps.entries()) {
-    const img = await store.getImageManifest(a.image.id);
-    const user = annotationOf(img, OCI_ANNOTATION.user);
-    const arg = p.apps[i];
-    if (user === undefined || !a.app || arg?.user !== undefined || arg?.group !== undefined) continue;
-    const id = await resolveOciUser(appRootfsPath(podDir, a.name), user, a.name, img.name);
-    ctx.output.debug(`app ${a.name}: image user "${user}" is uid ${id.uid} gid ${id.gid} groups [${id.supplementaryGids.join(',')}]`);
-    a.app.user = String(id.uid);
-    a.app.group = String(id.gid);
-    if (arg?.supplementaryGids === undefined) a.app.supplementaryGIDs = id.supplementaryGids;
-    changed = true;
+    if (await applyOciUser(ctx, store, podDir, a, p.apps[i])) changed = true;
   }
   return changed;
 }
