@@ -17,7 +17,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${RKT_CACHE_DIR:-/var/cache/rkt-ts}"
 suite="${RKT_DEBIAN_SUITE:-bookworm}"
-mirror="${RKT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 arch="$(dpkg --print-architecture)"
 node_bin="$(command -v node)"
 
@@ -83,6 +82,8 @@ if [ ! -f "$base/.complete" ]; then
   [ -e "$base" ] && remove_tree "$base"
   tmp="$cache/.tmp-test-vm-base-$bhash-$$"
   mkdir -p "$tmp"
+  . "$here/../scripts/lib/debian-mirror.sh"
+  mirror="$(debian_mirror "$suite")" || die "no Debian mirror to debootstrap from"
   log "debootstrap $suite ($arch, minbase + $(packages | paste -sd' ' -)) from $mirror"
   log "this takes several minutes once; later runs reuse $base"
   if ! debootstrap_base "$tmp/rootfs" > "$tmp/debootstrap.log" 2>&1; then

@@ -14,7 +14,6 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cache="${RKT_CACHE_DIR:-/var/cache/rkt-ts}"
 suite="${RKT_DEBIAN_SUITE:-bookworm}"
-mirror="${RKT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 arch="$(dpkg --print-architecture)"
 
 log() { printf '[stage1-base] %s\n' "$*" >&2; }
@@ -79,6 +78,8 @@ mkdir -p "$tmp" "$cache/debs"
 
 start=$(date +%s)
 pkgs="$(packages | paste -sd, -)"
+. "$repo/scripts/lib/debian-mirror.sh"
+mirror="$(debian_mirror "$suite")" || die "no Debian mirror to debootstrap from"
 log "debootstrap $suite ($arch, minbase + $pkgs) from $mirror; takes a few minutes"
 if ! debootstrap --variant=minbase --arch="$arch" --include="$pkgs" \
       --cache-dir="$cache/debs" "$suite" "$tmp/rootfs" "$mirror" \
