@@ -1,5 +1,6 @@
-// rkt's image/app argument grammar for run, prepare and run-prepared, parsed by hand because per-app flags
-// follow their image: `[pod flags] IMAGE [app flags] [-- args ---] IMAGE ...`. Yields a frozen, defaulted object.
+// rkt's image/app argument grammar for run, prepare, run-prepared, app sandbox and app add, parsed by hand because
+// per-app flags follow their image: `[pod flags] IMAGE [app flags] [-- args ---] IMAGE ...`. Yields a defaulted
+// object. Which command takes which flag is the table in pod-flags.ts, which --help is rendered from too.
 import { RktError } from '../../common/errors.js';
 import { volumeFromString } from '../../common/appc/index.js';
 import { parseNetList } from '../../common/networking/net-list.js';
@@ -7,77 +8,7 @@ import { checkPortsAllowed, parsePortFlag } from '../../common/networking/port-f
 
 export type { AppArg, MountArg, PodArgs, PodCommand, Stage1Flags } from '../pod/pod-args.js';
 import type { AppArg, MountArg, PodArgs, PodCommand } from '../pod/pod-args.js';
-
-type FlagKind = 'value' | 'bool' | 'optional';
-interface FlagSpec {
-  kind: FlagKind;
-  /** Per-app flag (applies to the preceding image). */
-  app?: boolean;
-  /** Which commands accept it. */
-  cmds: readonly PodCommand[];
-}
-
-const RUN_PREP: readonly PodCommand[] = ['run', 'prepare'];
-const PER_APP: readonly PodCommand[] = ['run', 'prepare', 'app-add'];
-/** Prepare-time pod flags a sandbox takes too (it has no apps: no env, ports or pod manifest). */
-const POD_PREP: readonly PodCommand[] = ['run', 'prepare', 'app-sandbox'];
-const RUNTIME: readonly PodCommand[] = ['run', 'run-prepared', 'app-sandbox'];
-const ALL: readonly PodCommand[] = ['run', 'prepare', 'run-prepared', 'app-sandbox'];
-
-const FLAGS: Record<string, FlagSpec> = {
-  // per-app
-  '--exec': { kind: 'value', app: true, cmds: PER_APP },
-  '--name': { kind: 'value', app: true, cmds: PER_APP },
-  '--user': { kind: 'value', app: true, cmds: PER_APP },
-  '--group': { kind: 'value', app: true, cmds: PER_APP },
-  '--supplementary-gids': { kind: 'value', app: true, cmds: PER_APP },
-  '--working-dir': { kind: 'value', app: true, cmds: PER_APP },
-  '--readonly-rootfs': { kind: 'bool', app: true, cmds: PER_APP },
-  '--environment': { kind: 'value', app: true, cmds: PER_APP },
-  '--mount': { kind: 'value', app: true, cmds: PER_APP },
-  '--memory': { kind: 'value', app: true, cmds: PER_APP },
-  '--cpu': { kind: 'value', app: true, cmds: PER_APP },
-  '--cpu-shares': { kind: 'value', app: true, cmds: PER_APP },
-  '--caps-retain': { kind: 'value', app: true, cmds: PER_APP },
-  '--caps-remove': { kind: 'value', app: true, cmds: PER_APP },
-  '--seccomp': { kind: 'value', app: true, cmds: PER_APP },
-  '--oom-score-adj': { kind: 'value', app: true, cmds: PER_APP },
-  '--signature': { kind: 'value', app: true, cmds: PER_APP },
-  // per-app, and pod-wide for a sandbox (which has no image for them to follow)
-  '--user-annotation': { kind: 'value', app: true, cmds: [...PER_APP, 'app-sandbox'] },
-  '--user-label': { kind: 'value', app: true, cmds: [...PER_APP, 'app-sandbox'] },
-  '--annotation': { kind: 'value', app: true, cmds: [...PER_APP, 'app-sandbox'] },
-  // pod-wide, prepare time
-  '--volume': { kind: 'value', cmds: POD_PREP },
-  '--set-env': { kind: 'value', cmds: RUN_PREP },
-  '--set-env-file': { kind: 'value', cmds: RUN_PREP },
-  '--inherit-env': { kind: 'bool', cmds: RUN_PREP },
-  '--no-overlay': { kind: 'bool', cmds: POD_PREP },
-  '--private-users': { kind: 'bool', cmds: POD_PREP },
-  '--pod-manifest': { kind: 'value', cmds: RUN_PREP },
-  '--pull-policy': { kind: 'value', cmds: [...POD_PREP, 'app-add'] },
-  '--store-only': { kind: 'bool', cmds: RUN_PREP },
-  '--no-store': { kind: 'bool', cmds: RUN_PREP },
-  '--stage1-image': { kind: 'value', cmds: POD_PREP },
-  '--stage1-name': { kind: 'value', cmds: POD_PREP },
-  '--stage1-path': { kind: 'value', cmds: POD_PREP },
-  '--stage1-url': { kind: 'value', cmds: POD_PREP },
-  '--stage1-hash': { kind: 'value', cmds: POD_PREP },
-  '--stage1-from-dir': { kind: 'value', cmds: POD_PREP },
-  '--uuid-file-save': { kind: 'value', cmds: POD_PREP },
-  '--port': { kind: 'value', cmds: RUN_PREP },
-  '--quiet': { kind: 'bool', cmds: ['prepare'] },
-  // pod-wide, run time
-  '--net': { kind: 'optional', cmds: RUNTIME },
-  '--dns': { kind: 'value', cmds: RUNTIME },
-  '--dns-search': { kind: 'value', cmds: RUNTIME },
-  '--dns-opt': { kind: 'value', cmds: RUNTIME },
-  '--dns-domain': { kind: 'value', cmds: RUNTIME },
-  '--hosts-entry': { kind: 'value', cmds: RUNTIME },
-  '--hostname': { kind: 'value', cmds: RUNTIME },
-  '--interactive': { kind: 'bool', cmds: RUNTIME },
-  '--mds-register': { kind: 'bool', cmds: ALL },
-};
+import { FLAGS } from './pod-flags.js';
 
 function usage(msg: string, hint?: string): RktError {
   return new RktError('USAGE', msg, hint === undefined ? {} : { hint });

@@ -1,11 +1,12 @@
 // Builds the commander program from the command table and runs it; returns the exit code.
-import { Command, CommanderError, Option } from 'commander';
+import { CommanderError } from 'commander';
 import { RktError } from '../../common/errors.js';
 import { normalizeGlobalOptions, type RawGlobalFlags } from '../context/global-options.js';
 import { makeOutput } from '../context/output.js';
 import { ensureSuperuser } from './superuser.js';
 import type { ActionBinder } from './registry.js';
 import { entriesFor } from './commands/index.js';
+import { createProgram } from './program.js';
 
 export interface MainResult {
   exitCode: number;
@@ -15,26 +16,7 @@ export interface MainResult {
 }
 
 export async function main(argv: readonly string[], result: MainResult): Promise<number> {
-  const program = new Command('rkt');
-  program
-    .description('rkt, the pod runner: verified App Container images as nspawn or KVM pods')
-    .addOption(new Option('--dir <dir>', 'rkt data directory').default(undefined, '/var/lib/rkt'))
-    .addOption(new Option('--local-config <dir>', 'local configuration directory').default(undefined, '/etc/rkt'))
-    .addOption(new Option('--system-config <dir>', 'system configuration directory').default(undefined, '/usr/lib/rkt'))
-    .option('--user-config <dir>', 'user configuration directory')
-    .option('--debug', 'print out more debug information to stderr')
-    .option(
-      '--insecure-options <list>',
-      'comma-separated list of security features to disable: none,image,tls,http,pubkey,capabilities,paths,seccomp,all-fetch,all-run,all',
-    )
-    .option('--trust-keys-from-https', 'automatically trust gpg keys fetched from https')
-    .enablePositionalOptions()
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({
-      writeErr: (s) => process.stderr.write(s),
-      writeOut: (s) => process.stdout.write(s),
-    });
+  const program = createProgram();
 
   const bind: ActionBinder = (commandName, handler) => async (...args) => {
     result.command = commandName;

@@ -76,7 +76,7 @@ async function appStatuses(ctx: CommandContext, uuidArg: string): Promise<{ uuid
 }
 
 function registerSandbox(app: Command, bind: ActionBinder): void {
-  rawArgsCommand(app, 'sandbox', 'start a mutable pod with no apps; it runs until stopped', '[pod flags]').action(
+  rawArgsCommand(app, 'sandbox', 'app-sandbox', 'start a mutable pod with no apps; it runs until stopped', '[pod flags]').action(
     bind('app sandbox', async (ctx, raw: string[]) => {
       const p = parsePodArgs('app-sandbox', raw);
       const pod = await preparePod(ctx, p);
@@ -95,7 +95,7 @@ function registerSandbox(app: Command, bind: ActionBinder): void {
 }
 
 function registerAdd(app: Command, bind: ActionBinder): void {
-  rawArgsCommand(app, 'add', 'add an app to a running mutable pod (it is not started)', 'UUID IMAGE [app flags] [-- image-args ---]').action(
+  rawArgsCommand(app, 'add', 'app-add', 'add an app to a running mutable pod (it is not started)', 'UUID IMAGE [app flags] [-- image-args ---]').action(
     bind('app add', async (ctx, raw: string[]) => {
       const p = parsePodArgs('app-add', raw);
       const uuid = await resolvePodUuid(ctx.globals.dir, p.uuid ?? '');

@@ -8,7 +8,7 @@ import { rawArgsCommand } from './pod-args-command.js';
 
 export const prepareCommand: CommandModule = {
   register(parent, bind) {
-    rawArgsCommand(parent, 'prepare', 'prepare to run image(s) in a pod in rkt', '[flags] IMAGE [app flags] [-- image-args ---] [IMAGE ...]').action(
+    rawArgsCommand(parent, 'prepare', 'prepare', 'prepare to run image(s) in a pod in rkt', '[flags] IMAGE [app flags] [-- image-args ---] [IMAGE ...]').action(
       bind('prepare', async (ctx, raw: string[]) => {
         const p = parsePodArgs('prepare', raw);
         const pod = await preparePod(ctx, p);

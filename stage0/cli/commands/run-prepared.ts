@@ -15,7 +15,7 @@ import { rawArgsCommand } from './pod-args-command.js';
 
 export const runPreparedCommand: CommandModule = {
   register(parent, bind) {
-    rawArgsCommand(parent, 'run-prepared', 'run a prepared application pod in rkt', '[flags] UUID').action(
+    rawArgsCommand(parent, 'run-prepared', 'run-prepared', 'run a prepared application pod in rkt', '[flags] UUID').action(
       bind('run-prepared', async (ctx, raw: string[]) => {
         const p = parsePodArgs('run-prepared', raw);
         const uuid = await resolvePodUuid(ctx.globals.dir, p.uuid ?? '');

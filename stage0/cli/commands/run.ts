@@ -9,7 +9,7 @@ import { rawArgsCommand } from './pod-args-command.js';
 
 export const runCommand: CommandModule = {
   register(parent, bind) {
-    rawArgsCommand(parent, 'run', 'run image(s) in a pod in rkt', '[flags] IMAGE [app flags] [-- image-args ---] [IMAGE ...]').action(
+    rawArgsCommand(parent, 'run', 'run', 'run image(s) in a pod in rkt', '[flags] IMAGE [app flags] [-- image-args ---] [IMAGE ...]').action(
       bind('run', async (ctx, raw: string[]) => {
         const p = parsePodArgs('run', raw);
         const pod = await preparePod(ctx, p);
