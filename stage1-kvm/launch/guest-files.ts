@@ -1,6 +1,6 @@
 // Files the kvm stage1 writes into the pod's stage1 tree before boot: identity (machine-id, hostname),
 // the volume shares in /etc/fstab, the apps' resolv.conf/hosts, and the guest agent's unit. The app units
-// come from common/units.
+// come from stage1-shared/units.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { CniDns } from '../../stage1-shared/networking/cni-result.js';
@@ -45,7 +45,7 @@ export async function writeGuestFiles(
 }
 
 /**
- * The apps' /etc/resolv.conf, /etc/hosts and /etc/hostname, decided as for nspawn pods (common/networking's
+ * The apps' /etc/resolv.conf, /etc/hosts and /etc/hostname, decided as for nspawn pods (stage1-shared/networking's
  * writePodEtc): CNI DNS by default, --dns/--hosts-entry files from stage0, or the host's files. A VM never
  * shares the host's network.
  */

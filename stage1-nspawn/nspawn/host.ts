@@ -1,5 +1,5 @@
 // Facts about the host that shape the nspawn command line: is systemd-machined reachable and is rkt itself
-// running inside a systemd unit (common/machined.ts), which cgroup layout, where systemd-nspawn lives.
+// running inside a systemd unit (stage1-shared/machined.ts), which cgroup layout, where systemd-nspawn lives.
 import fs from 'node:fs';
 import path from 'node:path';
 import { RktError } from '../../common/errors.js';

@@ -1,5 +1,5 @@
 // The pod's identity inside the stage1 tree: hostname, machine-id, the persistent journal directory. (The
-// resolv.conf/hosts each app gets are common/networking's writePodEtc, shared with the kvm stage1.)
+// resolv.conf/hosts each app gets are stage1-shared/networking's writePodEtc, shared with the kvm stage1.)
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { replaceFileInRoot } from '../../stage1-shared/units/index.js';

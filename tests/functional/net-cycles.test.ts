@@ -14,7 +14,7 @@ import { fakePod, fakePodUuids, freePort, netSkipReason, type FakePod } from './
 import { describeLeaks, settledLeaks, snapshotHost, type HostSnapshot } from '../harness/leak-check.js';
 
 const skip = await netSkipReason();
-const networkingModule = fileURLToPath(new URL('../../common/networking/index.js', import.meta.url));
+const networkingModule = fileURLToPath(new URL('../../stage1-shared/networking/index.js', import.meta.url));
 let base: HostSnapshot;
 let port: number;
 
@@ -71,8 +71,10 @@ test('a stage1 killed during or after setup is cleaned up from the pod dir alone
       // Its own process group, so the kill takes the CNI plugins it is running down with it.
       const child = execa(process.execPath, [script], { detached: true, reject: false });
       await Promise.race([sleep(delay), new Promise((resolve) => child.stdout?.on('data', resolve))]);
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      await child;
+      // A script that died on its own (it could not even load the networking code) is a broken test, not a kill.
+      if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      const done = await child;
+      assert.ok(done.signal === 'SIGKILL' || done.exitCode === 0, `the fake stage1 died on its own (exit ${String(done.exitCode)}):\n${done.stderr}`);
       await teardownPodNetworks(p.podDir);
       await assertNoLeaks(`killed after ${delay} ms`);
     } finally {
