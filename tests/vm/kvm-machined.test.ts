@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readlink } from 'node:fs/promises';
 import { explain, grepLines, proof, sh, stage1Missing } from './vm-env.js';
 import { buildBusyboxAci } from './test-image.js';
-import { podWork, rkt, rktRunArgs, startBackground, waitForMachine, waitForOutput, waitForUuid } from './pod-run.js';
+import { podDir, podWork, rkt, rktRunArgs, startBackground, waitForMachine, waitForOutput, waitForUuid } from './pod-run.js';
 
 function skipReason(): string | false {
   const missing = stage1Missing('kvm');
@@ -21,10 +21,17 @@ const START_MS = 600_000;
 test('kvm pod: machined registration and journalctl -M', { skip: skipReason(), timeout: 1_500_000 }, async () => {
   const w = await podWork('rkt-vm-kvm');
   const t0 = Date.now();
+  let onConsole: NodeJS.Timeout | undefined;
   try {
     const aci = await buildBusyboxAci(w.work, 'example.com/vm-kvm-logger',
       ['/bin/sh', '-c', `echo ${w.marker} running; sleep 60; echo ${w.marker} exiting`]);
     const pod = w.track(startBackground(process.execPath, rktRunArgs(w, 'kvm', aci)));
+    // When the guest got to its app, seen on rkt's console (its log lines reach both): timing for the log.
+    onConsole = setInterval(() => {
+      if (!pod.output().includes(`${w.marker} running`)) return;
+      process.stdout.write(`kvm-in-VM: app line on rkt's console ${Math.round((Date.now() - t0) / 1000)}s after rkt run started\n`);
+      clearInterval(onConsole);
+    }, 1000);
     const uuid = await waitForUuid(w, pod, START_MS);
     process.stdout.write(`kvm-in-VM: pod ${uuid} prepared ${Math.round((Date.now() - t0) / 1000)}s after rkt run started\n`);
     const name = `rkt-${uuid}`;
@@ -45,7 +52,17 @@ test('kvm pod: machined registration and journalctl -M', { skip: skipReason(), t
     proof('machinectl status shows the VM pod', st, grepLines(st.stdout, /rkt-|Since:|Leader:|Class:|Unit:/));
 
     const jm = await waitForOutput('journalctl', ['-M', name, '--no-pager'], `${w.marker} running`, START_MS);
-    assert.ok(jm, `journalctl -M ${name} never showed "${w.marker} running"`);
+    if (!jm) {
+      // Tell a guest that never got to its app apart from a journal journalctl -M cannot read.
+      const journalDir = `${podDir(w, uuid)}/stage1/rootfs/var/log/journal`;
+      const last = await sh('journalctl', ['-M', name, '--no-pager', '-n', '20']);
+      const files = await sh('ls', ['-laR', journalDir]);
+      const direct = await sh('journalctl', ['-D', `${journalDir}/${id}`, '--no-pager', '-n', '20']);
+      const machineFile = await sh('cat', [`/run/systemd/machines/${name}`]);
+      assert.fail(`journalctl -M ${name} never showed "${w.marker} running" (${Math.round((Date.now() - t0) / 1000)}s after rkt run started; `
+        + `app line on rkt's console: ${pod.output().includes(`${w.marker} running`) ? 'yes' : 'no'})\n`
+        + `${explain(last)}\n${explain(files)}\n${explain(direct)}\n${explain(machineFile)}\nrkt output (tail):\n${pod.output().slice(-6000)}`);
+    }
     proof('journalctl -M shows the VM pod app', jm, grepLines(jm.stdout, w.marker));
     process.stdout.write(`kvm-in-VM: app output visible ${Math.round((Date.now() - t0) / 1000)}s after rkt run started\n`);
 
@@ -69,6 +86,7 @@ test('kvm pod: machined registration and journalctl -M', { skip: skipReason(), t
     ]);
     process.stdout.write(`kvm-in-VM: whole test ${Math.round((Date.now() - t0) / 1000)}s\n`);
   } finally {
+    clearInterval(onConsole);
     await w.cleanup();
   }
 });

@@ -48,6 +48,11 @@ export async function podWork(prefix: string): Promise<PodWork> {
   };
 }
 
+/** A running pod's directory in the private --dir. */
+export function podDir(w: PodWork, uuid: string): string {
+  return join(w.dataDir, 'pods', 'run', uuid);
+}
+
 /** The rkt argv (after `node`) for a pod running one app image. */
 export function rktRunArgs(w: PodWork, flavor: 'nspawn' | 'kvm', aci: string): string[] {
   return [rktBin, `--dir=${w.dataDir}`, '--insecure-options=image', 'run', `--stage1-image=${flavor}`,
