@@ -15,8 +15,8 @@ export interface PortForward {
   count: number;
 }
 
-/** What --port says before it is matched to an image port. */
-export interface PortFlag { name: string; hostIP?: string; hostPort: number }
+/** What --port says before it is matched to an image port; a sandbox's --port names the pod port itself. */
+export interface PortFlag { name: string; hostIP?: string; hostPort: number; podPort?: Port }
 
 function portUsage(message: string): RktError {
   return new RktError('NETWORK_CONFIG', message, {
@@ -42,6 +42,27 @@ export function parsePortFlag(value: string): PortFlag {
     return { name, hostIP: ip, hostPort: parsePortNumber(parts[2] ?? '', value) };
   }
   throw portUsage(`invalid --port "${value}": expected NAME:[HOSTIP:]HOSTPORT`);
+}
+
+/**
+ * `rkt app sandbox --port=NAME:PROTO:PODPORT:HOSTIP:HOSTPORT` (rkt 1.30's form): a sandbox has no app whose
+ * port NAME could be, so the flag carries the pod port and protocol itself.
+ */
+export function parseSandboxPortFlag(value: string): PortFlag {
+  const parts = value.split(':');
+  const usage = (m: string): RktError => new RktError('NETWORK_CONFIG', `invalid --port "${value}": ${m}`, {
+    hint: 'a sandbox takes --port=NAME:PROTO:PODPORT:HOSTIP:HOSTPORT, e.g. --port=http:tcp:80:0.0.0.0:8080',
+    exitCode: 2,
+  });
+  if (parts.length !== 5) throw usage('expected NAME:PROTO:PODPORT:HOSTIP:HOSTPORT');
+  const [name = '', proto = '', pod = '', ip = '', host = ''] = parts;
+  if (!/^[a-z0-9]+([-_.][a-z0-9]+)*$/.test(name)) throw usage(`"${name}" is not a port name (lowercase letters, digits, - _ .)`);
+  if (proto !== 'tcp' && proto !== 'udp') throw usage(`protocol "${proto}" is not tcp or udp`);
+  if (!isIPv4(ip)) throw usage(`host IP "${ip}" is not an IPv4 address`);
+  const podPort = parsePortNumber(pod, value);
+  const f: PortFlag = { name, hostPort: parsePortNumber(host, value), podPort: { name, protocol: proto, port: podPort, count: 1, socketActivated: false } };
+  if (ip !== '0.0.0.0') f.hostIP = ip;
+  return f;
 }
 
 /** Forwards make sense only when the pod has its own address. */

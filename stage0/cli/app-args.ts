@@ -4,7 +4,7 @@
 import { RktError } from '../../common/errors.js';
 import { volumeFromString } from '../../common/appc/index.js';
 import { parseNetList } from '../../common/networking/net-list.js';
-import { checkPortsAllowed, parsePortFlag } from '../../common/networking/port-forward.js';
+import { checkPortsAllowed, parsePortFlag, parseSandboxPortFlag } from '../../common/networking/port-forward.js';
 
 export type { AppArg, MountArg, PodArgs, PodCommand, Stage1Flags } from '../pod/pod-args.js';
 import type { AppArg, MountArg, PodArgs, PodCommand } from '../pod/pod-args.js';
@@ -124,7 +124,7 @@ function applyPodFlag(p: PodArgs, flag: string, v: string): void {
     case '--stage1-hash': p.stage1.hash = v; break;
     case '--stage1-from-dir': p.stage1.fromDir = v; break;
     case '--uuid-file-save': p.uuidFileSave = v; break;
-    case '--port': p.ports.push(parsePortFlag(v)); break;
+    case '--port': p.ports.push(p.command === 'app-sandbox' ? parseSandboxPortFlag(v) : parsePortFlag(v)); break;
     case '--quiet': p.quiet = parseBool(flag, v); break;
     case '--net':
       p.net = p.netGiven ? [...p.net, ...v.split(',')] : v.split(',');

@@ -75,7 +75,10 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--stage1-hash': { kind: 'value', cmds: POD_PREP, value: 'ID', help: 'the stage1 image by its sha512- ID (store only)' },
   '--stage1-from-dir': { kind: 'value', cmds: POD_PREP, value: 'FILE', help: 'a stage1 image file in the stage1 images directory' },
   '--uuid-file-save': { kind: 'value', cmds: POD_PREP, value: 'FILE', help: "write the pod's UUID to FILE" },
-  '--port': { kind: 'value', cmds: RUN_PREP, value: 'NAME:[HOSTIP:]HOSTPORT', help: "forward a host port to the image's port NAME (repeatable)" },
+  '--port': {
+    kind: 'value', cmds: [...RUN_PREP, 'app-sandbox'], value: 'NAME:[HOSTIP:]HOSTPORT', help: "forward a host port to the image's port NAME (repeatable)",
+    helpFor: { 'app-sandbox': 'forward HOSTIP:HOSTPORT to the pod\'s PODPORT, as NAME:PROTO:PODPORT:HOSTIP:HOSTPORT (repeatable)' },
+  },
   '--quiet': { kind: 'bool', cmds: ['prepare'], help: 'print only the UUID, without the "prepared" line', default: 'false' },
   // pod-wide, run time
   '--net': { kind: 'optional', cmds: RUNTIME, value: 'NAME[,NAME...]', help: 'default, default-restricted, host, none, all, or CNI networks (NAME:K=V;K=V adds CNI args); bare --net: default', default: 'default' },

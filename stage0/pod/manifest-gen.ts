@@ -200,7 +200,9 @@ function imageVolumes(declared: readonly Volume[], apps: readonly ResolvedApp[],
 
 /** --port values as the manifest's ports; checked now against the images so a typo fails before the pod starts. */
 function exposedPorts(p: PodArgs, apps: readonly ResolvedApp[]): ExposedPort[] {
-  const ports: ExposedPort[] = p.ports.map((f) => ({ name: f.name, hostPort: f.hostPort, ...(f.hostIP !== undefined ? { hostIP: f.hostIP } : {}) }));
+  const ports: ExposedPort[] = p.ports.map((f) => ({
+    name: f.name, hostPort: f.hostPort, ...(f.hostIP !== undefined ? { hostIP: f.hostIP } : {}), ...(f.podPort !== undefined ? { podPort: f.podPort } : {}),
+  }));
   resolvePortForwards(ports, apps.flatMap((r) => r.manifest.app?.ports ?? []));
   return ports;
 }

@@ -2,12 +2,9 @@
 // os/linux/capabilities-retain-set / -remove-set isolators make of it.
 import { findIsolator, type Isolator } from '../../common/appc/index.js';
 import { RktError } from '../../common/errors.js';
+import { DEFAULT_APP_CAPABILITIES } from '../../common/appc/default-capabilities.js';
 
-/** appc's (and rkt's) default set for apps without a capability isolator. */
-export const DEFAULT_APP_CAPABILITIES: readonly string[] = [
-  'CAP_AUDIT_WRITE', 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_KILL', 'CAP_MKNOD',
-  'CAP_NET_RAW', 'CAP_NET_BIND_SERVICE', 'CAP_SETUID', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETFCAP', 'CAP_SYS_CHROOT',
-];
+export { DEFAULT_APP_CAPABILITIES };
 
 const CAP_NAME = /^CAP_[A-Z_]+$/;
 

@@ -1,0 +1,78 @@
+// Every change to pods and images goes through the rkt CLI itself, one process per operation, as rktlet did:
+// the CLI's locks, rollbacks and kill -9 safety then hold for CRI callers too, and the endpoint keeps no state.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { CriError } from './errors.js';
+
+const RKT_JS = fileURLToPath(new URL('../../bin/rkt.js', import.meta.url));
+
+export interface RktCliOptions {
+  /** Global flags every call gets (--dir, config dirs). */
+  globalArgs: readonly string[];
+  debug: (line: string) => void;
+}
+
+export interface RktResult { stdout: string; stderr: string; code: number }
+
+/** The one line of a failed rkt command worth showing: its first "<command>: <message> (hint)" line. */
+export function rktErrorLine(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return lines.find((l) => /^[a-z][a-z0-9 -]*: /.test(l)) ?? lines.at(-1) ?? 'rkt failed without a message';
+}
+
+export class RktCli {
+  constructor(private readonly opts: RktCliOptions) {}
+
+  argv(args: readonly string[]): string[] {
+    return [RKT_JS, ...this.opts.globalArgs, ...args];
+  }
+
+  /** Runs rkt to completion; a non-zero exit becomes a CriError with rkt's own message. */
+  async run(args: readonly string[], o: { timeoutMs?: number; grpcCode?: GrpcStatus } = {}): Promise<RktResult> {
+    const r = await this.capture(args, o.timeoutMs);
+    if (r.code !== 0) throw new CriError(o.grpcCode ?? GrpcStatus.UNKNOWN, `rkt ${rktErrorLine(r.stderr)}`);
+    return r;
+  }
+
+  /** Runs rkt and returns whatever it did, exit code included (ExecSync needs the command's own code). */
+  capture(args: readonly string[], timeoutMs?: number, stdin?: Buffer): Promise<RktResult & { timedOut: boolean }> {
+    this.opts.debug(`rkt ${args.join(' ')}`);
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, this.argv(args), { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timedOut = false;
+      const timer = timeoutMs !== undefined && timeoutMs > 0 ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs) : undefined;
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: code ?? (signal ? 128 + 9 : 1), timedOut });
+      });
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(stdin);
+    });
+  }
+
+  /** Starts a long-running rkt (a sandbox) in its own session, output to `logFile`: it outlives the endpoint. */
+  spawnDetached(args: readonly string[], logFile: string): ChildProcess {
+    this.opts.debug(`rkt ${args.join(' ')} (detached, output in ${logFile})`);
+    const fd = openSync(logFile, 'a', 0o600);
+    try {
+      const child = spawn(process.execPath, this.argv(args), { detached: true, stdio: ['ignore', fd, fd] });
+      child.unref();
+      return child;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** A streaming child (exec sessions): stdio piped. */
+  spawnPiped(args: readonly string[]): ChildProcess {
+    this.opts.debug(`rkt ${args.join(' ')} (stream)`);
+    return spawn(process.execPath, this.argv(args), { stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+}

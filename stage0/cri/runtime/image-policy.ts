@@ -1,0 +1,121 @@
+// The image side: CRI names images as registry references ("busybox", "host:5000/app:1") or by the id
+// PullImage returned; the store keeps OCI images with the reference they were fetched by. Which registries
+// must be signed, and which may be reached over plain HTTP, is the endpoint's configuration (CRI requests
+// carry no such flag).
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { formatDockerReference, parseDockerReference, type DockerReference } from '../../oci/reference.js';
+import { openStore, type ImageInfo } from '../../store/index.js';
+import { CriError, invalidArgument } from '../errors.js';
+import type { AuthConfig } from '../messages.js';
+import type { RktCli } from '../rkt-cli.js';
+
+export interface ImagePolicyConfig {
+  /** References under these prefixes (host[/repo...]) must verify; others are fetched without signatures. */
+  verifyPrefixes: readonly string[];
+  /** Registries (host[:port]) reached over plain HTTP or with unverified TLS. */
+  insecureRegistries: readonly string[];
+}
+
+function parseRef(image: string): DockerReference {
+  try {
+    return parseDockerReference(image.replace(/^docker:\/\//, ''));
+  } catch (err) {
+    throw invalidArgument(`image "${image}": ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+const underPrefix = (ref: string, prefix: string): boolean => ref === prefix || ref.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`) || ref.startsWith(`${prefix}:`);
+
+export class ImagePolicy {
+  constructor(private readonly dataDir: string, private readonly rkt: RktCli, private readonly cfg: ImagePolicyConfig) {}
+
+  async ociImages(): Promise<ImageInfo[]> {
+    const store = await openStore(this.dataDir);
+    return (await store.listImages()).filter((i) => i.oci !== undefined);
+  }
+
+  /** The store id an image string names, if the image is here. */
+  async resolveLocal(image: string): Promise<string | undefined> {
+    if (image === '') throw invalidArgument('the image is empty');
+    const images = await this.ociImages();
+    if (/^sha512-[0-9a-f]+$/.test(image)) return images.find((i) => i.id === image || i.id.startsWith(image))?.id;
+    const want = parseRef(image);
+    const wantText = formatDockerReference(want);
+    for (const i of images) {
+      const have = parseRef(i.oci!.reference);
+      if (formatDockerReference(have) === wantText) return i.id;
+      if (want.digest && i.oci!.manifestDigest === want.digest.text && formatDockerReference(have, false) === formatDockerReference(want, false)) return i.id;
+    }
+    return undefined;
+  }
+
+  async find(image: string): Promise<ImageInfo | undefined> {
+    const id = await this.resolveLocal(image);
+    return id === undefined ? undefined : (await this.ociImages()).find((i) => i.id === id);
+  }
+
+  /** `rkt fetch docker://...` under the policy, with the request's credentials in a private config layer. */
+  async pull(image: string, auth: AuthConfig | null): Promise<string> {
+    const ref = parseRef(image);
+    const text = formatDockerReference(ref);
+    const insecure: string[] = [];
+    if (!this.cfg.verifyPrefixes.some((p) => underPrefix(text, p))) insecure.push('image');
+    if (this.cfg.insecureRegistries.includes(ref.host)) insecure.push('http', 'tls');
+    const args = ['fetch', '--pull-policy=update', '--full'];
+    let authDir: string | undefined;
+    const creds = credentials(auth);
+    if (creds !== undefined) {
+      authDir = path.join(os.tmpdir(), `rkt-cri-auth-${randomBytes(6).toString('hex')}`);
+      await fs.mkdir(path.join(authDir, 'auth.d'), { recursive: true, mode: 0o700 });
+      const entry = { rktKind: 'dockerAuth', rktVersion: 'v1', registries: [ref.host], credentials: { user: creds.user, password: creds.password } };
+      await fs.writeFile(path.join(authDir, 'auth.d', 'cri.json'), JSON.stringify(entry), { mode: 0o600 });
+    }
+    try {
+      const global = [...(insecure.length > 0 ? [`--insecure-options=${insecure.join(',')}`] : []), ...(authDir ? [`--user-config=${authDir}`] : [])];
+      const r = await this.rkt.run([...global, ...args, `docker://${text}`], { grpcCode: GrpcStatus.UNKNOWN });
+      const id = r.stdout.trim().split('\n').at(-1)?.trim() ?? '';
+      if (!/^sha512-[0-9a-f]+$/.test(id)) throw new CriError(GrpcStatus.INTERNAL, `rkt fetch printed no image id for ${text}`);
+      return id;
+    } finally {
+      if (authDir) await fs.rm(authDir, { recursive: true, force: true });
+    }
+  }
+
+  async remove(image: string): Promise<void> {
+    const id = await this.resolveLocal(image);
+    if (id === undefined) return;
+    await this.rkt.run(['image', 'rm', id]);
+  }
+}
+
+function credentials(auth: AuthConfig | null): { user: string; password: string } | undefined {
+  if (auth === null) return undefined;
+  if (auth.username !== '') return { user: auth.username, password: auth.password };
+  if (auth.auth !== '') {
+    const decoded = Buffer.from(auth.auth, 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    if (i < 0) throw invalidArgument('AuthConfig.auth is not base64 of user:password');
+    return { user: decoded.slice(0, i), password: decoded.slice(i + 1) };
+  }
+  if (auth.identity_token !== '' || auth.registry_token !== '') throw invalidArgument('token credentials (identity_token, registry_token) are not supported: give username and password');
+  return undefined;
+}
+
+/** Image message of the CRI: tags and digests as kubelet compares them. */
+export function imageMessage(i: ImageInfo): Record<string, unknown> {
+  const ref = parseRef(i.oci!.reference);
+  return {
+    id: i.id,
+    repo_tags: ref.tag !== undefined ? [`${formatDockerReference(ref, false)}:${ref.tag}`] : [],
+    repo_digests: [`${formatDockerReference(ref, false)}@${i.oci!.manifestDigest}`],
+    size: String(i.size),
+    uid: null,
+    username: '',
+    spec: { image: i.id, annotations: {} },
+    pinned: false,
+  };
+}

@@ -1,0 +1,243 @@
+// The CRI endpoint driven the way kubelet drives it, over its unix socket with the tests' own gRPC client:
+// one body per behaviour, cri-endpoint.test.ts runs each for the nspawn and the kvm runtime handler.
+import assert from 'node:assert/strict';
+import { execa, type ResultPromise } from 'execa';
+import fs from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { criClient, type CriClient, type Msg } from '../harness/cri-client.js';
+import { busyboxImage, writeLayout } from '../harness/oci-image.js';
+import { startRegistry, type TestRegistry } from '../harness/registry.js';
+import { rktBin } from '../harness/aci.js';
+import type { NspawnHarness } from './nspawn-helpers.js';
+
+export interface CriEnv {
+  h: NspawnHarness;
+  reg: TestRegistry;
+  image: string;
+  socket: string;
+  server: ResultPromise | undefined;
+  serverLog: string[];
+  client: CriClient;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `rkt cri` on a private socket, over the harness's dirs; resolves once the socket answers Version. */
+export async function startCri(e: Pick<CriEnv, 'h' | 'reg' | 'socket' | 'serverLog'>): Promise<{ server: ResultPromise; client: CriClient }> {
+  const server = execa(process.execPath, [rktBin(), ...e.h.dirs.globalArgs(), '--debug', 'cri', `--listen=unix://${e.socket}`, `--insecure-registry=${e.reg.host}`], { reject: false, all: true });
+  server.all?.on('data', (b: Buffer) => e.serverLog.push(...b.toString().split('\n').filter((l) => l !== '')));
+  const client = criClient(e.socket);
+  for (let i = 0; ; i++) {
+    try {
+      await client.runtime['Version']!({ version: 'v1' }, 2_000);
+      return { server, client };
+    } catch (err) {
+      if (server.exitCode !== null || i > 150) assert.fail(`rkt cri did not come up: ${e.serverLog.join('\n')} (${String(err)})`);
+      await sleep(200);
+    }
+  }
+}
+
+export async function makeCriEnv(h: NspawnHarness): Promise<CriEnv> {
+  const reg = await startRegistry();
+  const layout = path.join(h.dirs.root, 'cri-layout');
+  await writeLayout(layout, [{ image: await busyboxImage({}), name: '1.0' }]);
+  await reg.pushOciLayout(layout, 'cri/busybox:1.0');
+  const e: CriEnv = { h, reg, image: `${reg.host}/cri/busybox:1.0`, socket: path.join(h.dirs.root, 'cri.sock'), server: undefined, serverLog: [], client: undefined as unknown as CriClient };
+  const s = await startCri(e);
+  e.server = s.server;
+  e.client = s.client;
+  return e;
+}
+
+export async function stopCri(e: CriEnv, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+  e.client.close();
+  e.server?.kill(signal);
+  const r = await e.server;
+  if (signal === 'SIGTERM') assert.equal(r?.exitCode, 0, `rkt cri should exit 0 on SIGTERM: ${e.serverLog.join('\n')}`);
+}
+
+export async function teardownCri(e: CriEnv): Promise<void> {
+  await stopCri(e).catch(() => undefined);
+  await e.reg.stop();
+}
+
+async function grpcCode(p: Promise<unknown>): Promise<number> {
+  try {
+    await p;
+    return 0;
+  } catch (err) {
+    return (err as { code: number }).code;
+  }
+}
+
+const NOT_FOUND = 5;
+const INVALID_ARGUMENT = 3;
+const UNIMPLEMENTED = 12;
+
+function sandboxConfig(name: string, logDir: string): Msg {
+  return {
+    metadata: { name, uid: `uid-${name}`, namespace: 'default', attempt: 0 },
+    hostname: name,
+    log_directory: logDir,
+    dns_config: { servers: ['10.0.0.53'], searches: ['svc.cluster.local'], options: ['ndots:5'] },
+    labels: { app: name },
+    annotations: { 'example.com/note': 'kept' },
+    linux: {},
+  };
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 120_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+const CRI_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) [PF] (.*)$/;
+
+function logLines(file: string): string[] {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  return text.split('\n').filter((l) => l !== '').map((l) => {
+    const m = CRI_LINE.exec(l);
+    assert.ok(m, `not a CRI log line: ${JSON.stringify(l)}`);
+    return m[2]!;
+  });
+}
+
+/** WebSocket exec (v5.channel.k8s.io): stdout, and the exit status on the error channel. */
+async function wsExec(url: string): Promise<{ stdout: string; status: Record<string, unknown> }> {
+  const ws = new WebSocket(url, ['v5.channel.k8s.io']);
+  let stdout = '';
+  let status: Record<string, unknown> = {};
+  await new Promise<void>((resolve, reject) => {
+    ws.on('message', (d: Buffer) => {
+      if (d.length === 0) return;
+      if (d[0] === 1) stdout += d.subarray(1).toString();
+      if (d[0] === 3) status = JSON.parse(d.subarray(1).toString()) as Record<string, unknown>;
+    });
+    ws.on('close', () => resolve());
+    ws.on('error', reject);
+  });
+  return { stdout, status };
+}
+
+/**
+ * Kubelet's sequence: pull, sandbox, create, start, exec (sync and streamed), logs, the endpoint killed -9
+ * and restarted in the middle (nothing lost, logs resume without duplicates), stop, remove, all gone.
+ */
+export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<void> {
+  const rt = e.client.runtime;
+  const img = e.client.image;
+  const v = await rt['Version']!({ version: 'v1' });
+  assert.equal(v['runtime_api_version'], 'v1');
+  assert.equal(v['runtime_name'], 'rkt');
+  const st = await rt['Status']!({});
+  assert.deepEqual((st['status'] as { conditions: { type: string; status: boolean }[] }).conditions.map((c) => [c.type, c.status]), [['RuntimeReady', true], ['NetworkReady', true]]);
+
+  const pulled = await img['PullImage']!({ image: { image: e.image } });
+  const imageRef = String(pulled['image_ref']);
+  assert.match(imageRef, /^sha512-/);
+  const is = await img['ImageStatus']!({ image: { image: e.image } });
+  assert.equal((is['image'] as Msg)['id'], imageRef);
+  assert.deepEqual((is['image'] as Msg)['repo_tags'], [e.image]);
+  assert.equal((await img['ImageStatus']!({ image: { image: `${e.reg.host}/cri/absent:1` } }))['image'], null, 'an absent image is an empty answer');
+  assert.ok(((await img['ListImages']!({}))['images'] as Msg[]).some((i) => i['id'] === imageRef));
+
+  const logDir = path.join(e.h.dirs.root, 'pod-logs', handler);
+  const cfg = sandboxConfig(`web-${handler}`, logDir);
+  const sbId = String((await rt['RunPodSandbox']!({ config: cfg, runtime_handler: handler }))['pod_sandbox_id']);
+  const sbs = (await rt['PodSandboxStatus']!({ pod_sandbox_id: sbId }))['status'] as Msg;
+  assert.equal(sbs['state'], 'SANDBOX_READY');
+  assert.equal(sbs['runtime_handler'], handler);
+  assert.match(String((sbs['network'] as Msg)['ip']), /^\d+\.\d+\.\d+\.\d+$/, 'the sandbox reports its IP');
+  assert.deepEqual(sbs['labels'], { app: `web-${handler}` });
+  assert.equal((sbs['annotations'] as Msg)['example.com/note'], 'kept');
+
+  const script = 'echo started-$GREETING; i=0; while true; do i=$((i+1)); echo tick-$i; sleep 1; done';
+  const cid = String((await rt['CreateContainer']!({
+    pod_sandbox_id: sbId,
+    config: { metadata: { name: 'ticker', attempt: 0 }, image: { image: imageRef }, command: ['/bin/sh', '-c'], args: [script], envs: [{ key: 'GREETING', value: 'cri' }], log_path: 'ticker/0.log', labels: { role: 'tick' } },
+    sandbox_config: cfg,
+  }))['container_id']);
+  assert.match(cid, /^[0-9a-f]{64}$/);
+  const status = async (): Promise<Msg> => (await rt['ContainerStatus']!({ container_id: cid }))['status'] as Msg;
+  assert.equal((await status())['state'], 'CONTAINER_CREATED');
+  await rt['StartContainer']!({ container_id: cid });
+  assert.equal((await status())['state'], 'CONTAINER_RUNNING');
+  const logFile = path.join(logDir, 'ticker/0.log');
+  await waitFor('the first log lines', async () => (logLines(logFile).includes('tick-2') ? true : undefined));
+  assert.equal(logLines(logFile)[0], 'started-cri');
+
+  const ex = await rt['ExecSync']!({ container_id: cid, cmd: ['/bin/sh', '-c', 'echo out-$GREETING; echo err >&2; exit 3'], timeout: 60 });
+  assert.equal(Buffer.from(ex['stdout'] as Buffer).toString().trim(), 'out-cri');
+  assert.equal(ex['exit_code'], 3);
+  const url = String((await rt['Exec']!({ container_id: cid, cmd: ['/bin/sh', '-c', 'echo streamed-$GREETING; exit 4'], stdout: true, stderr: true }))['url']);
+  const streamed = await wsExec(url);
+  assert.equal(streamed.stdout.trim(), 'streamed-cri');
+  assert.equal(streamed.status['reason'], 'NonZeroExitCode');
+
+  const listed = (await rt['ListContainers']!({ filter: { pod_sandbox_id: sbId, label_selector: { role: 'tick' } } }))['containers'] as Msg[];
+  assert.deepEqual(listed.map((c) => c['id']), [cid]);
+
+  // The endpoint dies; pods keep running; a new endpoint sees them and resumes the log without duplicates.
+  await stopCri(e, 'SIGKILL');
+  await sleep(2_000);
+  const again = await startCri(e);
+  e.server = again.server;
+  e.client = again.client;
+  const rt2 = e.client.runtime;
+  assert.equal(((await rt2['PodSandboxStatus']!({ pod_sandbox_id: sbId }))['status'] as Msg)['state'], 'SANDBOX_READY');
+  assert.equal(((await rt2['ContainerStatus']!({ container_id: cid }))['status'] as Msg)['state'], 'CONTAINER_RUNNING');
+  const seen = logLines(logFile).length;
+  await waitFor('log lines after the restart', async () => (logLines(logFile).length > seen + 2 ? true : undefined));
+  const ticks = logLines(logFile).filter((l) => l.startsWith('tick-'));
+  assert.equal(new Set(ticks).size, ticks.length, `no line twice after the restart: ${ticks.join(' ')}`);
+
+  await rt2['StopContainer']!({ container_id: cid, timeout: 5 });
+  const stopped = (await rt2['ContainerStatus']!({ container_id: cid }))['status'] as Msg;
+  assert.equal(stopped['state'], 'CONTAINER_EXITED');
+  assert.notEqual(stopped['finished_at'], '0');
+  await rt2['StopContainer']!({ container_id: cid, timeout: 5 }); // idempotent
+  await rt2['RemoveContainer']!({ container_id: cid });
+  assert.equal(await grpcCode(rt2['ContainerStatus']!({ container_id: cid })), NOT_FOUND);
+  await rt2['StopPodSandbox']!({ pod_sandbox_id: sbId });
+  assert.equal(((await rt2['PodSandboxStatus']!({ pod_sandbox_id: sbId }))['status'] as Msg)['state'], 'SANDBOX_NOTREADY');
+  await rt2['StopPodSandbox']!({ pod_sandbox_id: sbId });
+  await rt2['RemovePodSandbox']!({ pod_sandbox_id: sbId });
+  await rt2['RemovePodSandbox']!({ pod_sandbox_id: sbId });
+  assert.equal(await grpcCode(rt2['PodSandboxStatus']!({ pod_sandbox_id: sbId })), NOT_FOUND);
+  assert.deepEqual((await rt2['ListPodSandbox']!({}))['items'], []);
+  const list = await e.h.rkt(['list', '--no-legend']);
+  assert.equal(list.stdout.trim(), '', 'no pod is left');
+  await e.client.image['RemoveImage']!({ image: { image: imageRef } });
+  assert.equal((await e.client.image['ImageStatus']!({ image: { image: e.image } }))['image'], null);
+}
+
+/** Bad requests get the status kubelet acts on, and change nothing. */
+export async function badRequestsBody(e: CriEnv): Promise<void> {
+  const rt = e.client.runtime;
+  const ghost = '00000000-0000-0000-0000-000000000000';
+  assert.equal(await grpcCode(rt['PodSandboxStatus']!({ pod_sandbox_id: ghost })), NOT_FOUND);
+  assert.equal(await grpcCode(rt['ContainerStatus']!({ container_id: 'f'.repeat(64) })), NOT_FOUND);
+  assert.equal(await grpcCode(rt['StartContainer']!({ container_id: 'f'.repeat(64) })), NOT_FOUND);
+  assert.equal(await grpcCode(rt['ExecSync']!({ container_id: 'nope', cmd: ['true'] })), NOT_FOUND);
+  assert.equal(await grpcCode(rt['CreateContainer']!({ pod_sandbox_id: ghost, config: { metadata: { name: 'x' }, image: { image: e.image } } })), NOT_FOUND);
+  assert.equal(await grpcCode(rt['StopPodSandbox']!({ pod_sandbox_id: ghost })), 0, 'stopping an unknown sandbox succeeds');
+  assert.equal(await grpcCode(rt['RemovePodSandbox']!({ pod_sandbox_id: ghost })), 0);
+  assert.equal(await grpcCode(rt['RemoveContainer']!({ container_id: 'f'.repeat(64) })), 0);
+  assert.equal(await grpcCode(rt['RunPodSandbox']!({ config: sandboxConfig('bad', ''), runtime_handler: 'gvisor' })), INVALID_ARGUMENT);
+  assert.equal(await grpcCode(rt['RunPodSandbox']!({ config: { metadata: { name: 'x' } } })), INVALID_ARGUMENT, 'metadata without uid/namespace');
+  assert.equal(await grpcCode(rt['RunPodSandbox']!({})), INVALID_ARGUMENT);
+  assert.equal(await grpcCode(rt['UpdateContainerResources']!({ container_id: 'x' })), UNIMPLEMENTED);
+  assert.equal(await grpcCode(rt['CheckpointContainer']!({ container_id: 'x' })), UNIMPLEMENTED);
+  assert.equal(await grpcCode(e.client.image['PullImage']!({ image: { image: 'UPPER/Case' } })), INVALID_ARGUMENT);
+  assert.notEqual(await grpcCode(e.client.image['PullImage']!({ image: { image: `${e.reg.host}/cri/absent:1` } })), 0);
+  assert.equal(await grpcCode(e.client.image['RemoveImage']!({ image: { image: `${e.reg.host}/cri/absent:1` } })), 0, 'removing an absent image succeeds');
+  assert.deepEqual((await rt['ListPodSandbox']!({}))['items'], []);
+  assert.equal((await e.h.rkt(['list', '--no-legend'])).stdout.trim(), '');
+}

@@ -1,0 +1,27 @@
+// `rkt cri`, the Kubernetes CRI endpoint, for both runtime handlers (bodies in cri-bodies.ts).
+import { test } from 'node:test';
+import { makeKvmHarness, skipReason as kvmSkip } from './kvm-helpers.js';
+import { makeNspawnHarness, skipReason as nspawnSkip, type NspawnHarness } from './nspawn-helpers.js';
+import { badRequestsBody, kubeletSequenceBody, makeCriEnv, teardownCri, type CriEnv } from './cri-bodies.js';
+
+const withEnv = (harness: () => Promise<NspawnHarness>, fn: (e: CriEnv) => Promise<void>) => async (): Promise<void> => {
+  const h = await harness();
+  const e = await makeCriEnv(h);
+  try {
+    await fn(e);
+  } finally {
+    await teardownCri(e);
+    await h.teardown();
+  }
+};
+
+const handlers: { name: string; skip: string | false; harness: () => Promise<NspawnHarness> }[] = [
+  { name: 'nspawn', skip: nspawnSkip(), harness: makeNspawnHarness },
+  { name: 'kvm', skip: kvmSkip(), harness: makeKvmHarness },
+];
+
+for (const f of handlers) {
+  test(`cri ${f.name}: kubelet's sequence, the endpoint killed and restarted in the middle`, { skip: f.skip }, withEnv(f.harness, (e) => kubeletSequenceBody(e, f.name)));
+}
+
+test('cri: bad requests answered with the right gRPC codes, nothing changed', { skip: nspawnSkip() }, withEnv(makeNspawnHarness, badRequestsBody));
