@@ -5,7 +5,8 @@
 export type Int64 = string | number;
 export type StringMap = Record<string, string>;
 
-export interface KeyValue { key: string; value: string }
+/** `value` is `bytes` in runtime.v1 (same wire type as string): a Buffer when decoded. */
+export interface KeyValue { key: string; value: Buffer | string }
 export interface Int64Value { value: Int64 }
 
 export interface PodSandboxMetadata { name: string; uid: string; namespace: string; attempt: number }

@@ -161,7 +161,7 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   const script = 'echo started-$GREETING; i=0; while true; do i=$((i+1)); echo tick-$i; sleep 1; done';
   const cid = String((await rt['CreateContainer']!({
     pod_sandbox_id: sbId,
-    config: { metadata: { name: 'ticker', attempt: 0 }, image: { image: imageRef }, command: ['/bin/sh', '-c'], args: [script], envs: [{ key: 'GREETING', value: 'cri' }], log_path: 'ticker/0.log', labels: { role: 'tick' } },
+    config: { metadata: { name: 'ticker', attempt: 0 }, image: { image: imageRef }, command: ['/bin/sh', '-c'], args: [script], envs: [{ key: 'GREETING', value: Buffer.from('cri') }], log_path: 'ticker/0.log', labels: { role: 'tick' } },
     sandbox_config: cfg,
   }))['container_id']);
   assert.match(cid, /^[0-9a-f]{64}$/);
@@ -171,7 +171,7 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   assert.equal((await status())['state'], 'CONTAINER_RUNNING');
   const logFile = path.join(logDir, 'ticker/0.log');
   await waitFor('the first log lines', async () => (logLines(logFile).includes('tick-2') ? true : undefined));
-  assert.equal(logLines(logFile)[0], 'started-cri');
+  assert.equal(logLines(logFile)[0], 'started-cri', fs.readFileSync(logFile, 'utf8'));
 
   const ex = await rt['ExecSync']!({ container_id: cid, cmd: ['/bin/sh', '-c', 'echo out-$GREETING; echo err >&2; exit 3'], timeout: 60 });
   assert.equal(Buffer.from(ex['stdout'] as Buffer).toString().trim(), 'out-cri');

@@ -36,7 +36,7 @@ export function containerAddArgs(uuid: string, app: string, cfg: ContainerConfig
   if (sc?.privileged) throw invalidArgument('privileged containers are not supported: rkt apps always run with a bounded capability set');
   if (cfg.command.length > 0) args.push(`--exec=${cfg.command[0]}`);
   if (cfg.working_dir !== '') args.push(`--working-dir=${cfg.working_dir}`);
-  for (const e of cfg.envs) args.push(`--environment=${e.key}=${e.value}`);
+  for (const e of cfg.envs) args.push(`--environment=${e.key}=${typeof e.value === 'string' ? e.value : e.value.toString('utf8')}`);
   if (sc) {
     if (sc.run_as_username !== '') args.push(`--user=${sc.run_as_username}`);
     else if (sc.run_as_user !== null) args.push(`--user=${int(sc.run_as_user.value)}`);

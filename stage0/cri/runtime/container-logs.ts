@@ -5,7 +5,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import readline from 'node:readline';
 import { journalDir, journalRoot, machineId } from '../../../common/pod-layout.js';
 import type { CriContainer } from './cri-pods.js';
 
@@ -30,10 +29,30 @@ export function criLogLine(entry: Record<string, unknown>): string | undefined {
 
 const cursorFile = (c: CriContainer): string => path.join(c.sandbox.snap.dir, 'cri-logs', `${c.app}.cursor`);
 
-interface Follower { child: ChildProcess; out: fs.WriteStream; logPath: string; reopen: () => void }
+interface Follower { child: ChildProcess; fd: number; logPath: string }
+
+/**
+ * Lines are written synchronously, then the cursor of the last one (tmp + rename), once per chunk journalctl
+ * hands over: a kill -9 between the two can repeat at most that chunk, and never loses a line.
+ */
+function writeChunk(f: Follower, cursorPath: string, entries: readonly Record<string, unknown>[]): void {
+  let out = '';
+  let cursor = '';
+  for (const e of entries) {
+    const line = criLogLine(e);
+    if (line !== undefined) out += line;
+    if (typeof e['__CURSOR'] === 'string') cursor = e['__CURSOR'];
+  }
+  if (out !== '') fs.writeSync(f.fd, out);
+  if (cursor !== '') {
+    fs.writeFileSync(`${cursorPath}.tmp`, cursor);
+    fs.renameSync(`${cursorPath}.tmp`, cursorPath);
+  }
+}
 
 export class ContainerLogs {
   private readonly followers = new Map<string, Follower>();
+  private readonly starting = new Set<string>();
 
   constructor(private readonly debug: (line: string) => void) {}
 
@@ -44,55 +63,47 @@ export class ContainerLogs {
 
   /** Starts copying (following while the container may still write); a second start is a no-op. */
   async start(c: CriContainer, follow: boolean): Promise<void> {
-    if (c.record.logPath === '' || this.followers.has(c.record.id)) return;
-    await fsp.mkdir(path.dirname(c.record.logPath), { recursive: true });
-    await fsp.mkdir(path.dirname(cursorFile(c)), { recursive: true, mode: 0o700 });
-    const cursor = (await fsp.readFile(cursorFile(c), 'utf8').catch(() => '')).trim();
-    const args = ['-D', await this.journal(c), '--no-pager', '-o', 'json', `SYSLOG_IDENTIFIER=${c.app}`];
-    if (follow) args.push('-f', '-n', 'all');
-    if (cursor !== '') args.push(`--after-cursor=${cursor}`);
-    const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    const f: Follower = {
-      child,
-      logPath: c.record.logPath,
-      out: fs.createWriteStream(c.record.logPath, { flags: 'a', mode: 0o640 }),
-      reopen: () => {
-        f.out.end();
-        f.out = fs.createWriteStream(f.logPath, { flags: 'a', mode: 0o640 });
-      },
-    };
-    this.followers.set(c.record.id, f);
-    this.debug(`logs of ${c.app} (${c.record.id.slice(0, 12)}) -> ${c.record.logPath}${cursor ? ' (resuming)' : ''}`);
-    let lastCursor = '';
-    let saving = false;
-    const saveCursor = (): void => {
-      if (saving || lastCursor === '') return;
-      saving = true;
-      const tmp = `${cursorFile(c)}.tmp`;
-      const value = lastCursor;
-      fsp.writeFile(tmp, value).then(() => fsp.rename(tmp, cursorFile(c))).catch(() => undefined).finally(() => { saving = false; });
-    };
-    const timer = setInterval(saveCursor, 500);
-    const rl = readline.createInterface({ input: child.stdout! });
-    rl.on('line', (l) => {
-      let entry: unknown;
-      try {
-        entry = JSON.parse(l);
-      } catch {
-        return;
-      }
-      if (typeof entry !== 'object' || entry === null) return;
-      const e = entry as Record<string, unknown>;
-      const line = criLogLine(e);
-      if (line !== undefined) f.out.write(line);
-      if (typeof e['__CURSOR'] === 'string') lastCursor = e['__CURSOR'];
-    });
-    child.on('close', () => {
-      clearInterval(timer);
-      saveCursor();
-      f.out.end();
-      if (this.followers.get(c.record.id) === f) this.followers.delete(c.record.id);
-    });
+    const id = c.record.id;
+    if (c.record.logPath === '' || this.followers.has(id) || this.starting.has(id)) return;
+    this.starting.add(id);
+    try {
+      await fsp.mkdir(path.dirname(c.record.logPath), { recursive: true });
+      await fsp.mkdir(path.dirname(cursorFile(c)), { recursive: true, mode: 0o700 });
+      const cursor = (await fsp.readFile(cursorFile(c), 'utf8').catch(() => '')).trim();
+      const args = ['-D', await this.journal(c), '--no-pager', '-o', 'json', `SYSLOG_IDENTIFIER=${c.app}`];
+      if (follow) args.push('-f', '-n', 'all');
+      if (cursor !== '') args.push(`--after-cursor=${cursor}`);
+      const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+      const f: Follower = { child, logPath: c.record.logPath, fd: fs.openSync(c.record.logPath, 'a', 0o640) };
+      this.followers.set(id, f);
+      this.debug(`logs of ${c.app} (${id.slice(0, 12)}) -> ${c.record.logPath}${cursor ? ' (resuming)' : ''}`);
+      let partial = '';
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        const entries: Record<string, unknown>[] = [];
+        for (const l of lines) {
+          try {
+            const e: unknown = JSON.parse(l);
+            if (typeof e === 'object' && e !== null) entries.push(e as Record<string, unknown>);
+          } catch {
+            // not an entry (journalctl's own notices)
+          }
+        }
+        try {
+          writeChunk(f, cursorFile(c), entries);
+        } catch (err) {
+          this.debug(`writing the log of ${c.app} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      });
+      child.on('close', () => {
+        fs.closeSync(f.fd);
+        if (this.followers.get(id) === f) this.followers.delete(id);
+      });
+    } finally {
+      this.starting.delete(id);
+    }
   }
 
   stop(id: string): void {
@@ -103,7 +114,9 @@ export class ContainerLogs {
   reopen(id: string): boolean {
     const f = this.followers.get(id);
     if (f === undefined) return false;
-    f.reopen();
+    const old = f.fd;
+    f.fd = fs.openSync(f.logPath, 'a', 0o640);
+    fs.closeSync(old);
     return true;
   }
 
