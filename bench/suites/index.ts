@@ -8,6 +8,7 @@ import { densityKvm, densityNspawn } from './density.js';
 import { kvmPods } from './kvm.js';
 import { ociPull } from './oci-pull.js';
 import { appAdd } from './app-add.js';
+import { criSuite } from './cri.js';
 
 export const SUITES: Record<string, Suite> = {
   'cli-startup': cliStartup,
@@ -19,4 +20,5 @@ export const SUITES: Record<string, Suite> = {
   'density-kvm': densityKvm,
   'pods-kvm': kvmPods,
   'app-add': appAdd,
+  cri: criSuite,
 };

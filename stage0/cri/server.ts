@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { RktError } from '../../common/errors.js';
+import { BUILTIN_FLAVORS, DEFAULT_FLAVOR } from '../stage1/select.js';
 import { loadCriPackage } from './proto/load.js';
 import { RktCli } from './rkt-cli.js';
 import type { CriRuntime } from './runtime/context.js';
@@ -77,7 +78,8 @@ export async function startCriServer(o: CriServerOptions): Promise<CriServer> {
     logs: new ContainerLogs(o.debug),
     images: new ImagePolicy(o.dataDir, rkt, o.images),
     podNetwork: o.podNetwork,
-    handlers: new Map([['', 'nspawn'], ['nspawn', 'nspawn'], ['kvm', 'kvm']]),
+    // RuntimeClass handlers are the built-in stage1 flavors by name; the empty handler is the default flavor.
+    handlers: new Map<string, string>([['', DEFAULT_FLAVOR], ...BUILTIN_FLAVORS.map((f): [string, string] => [f, f])]),
     debug: o.debug,
   };
   const streaming: StreamingServer = await startStreamingServer({ address: o.streamAddress, backend: streamingBackend(rt), log: o.log });

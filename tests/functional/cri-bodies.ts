@@ -24,7 +24,7 @@ export interface CriEnv {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** `rkt cri` on a private socket, over the harness's dirs; resolves once the socket answers Version. */
-export async function startCri(e: Pick<CriEnv, 'h' | 'reg' | 'socket' | 'serverLog'>): Promise<{ server: ResultPromise; client: CriClient }> {
+export async function startCri(e: { h: { dirs: { globalArgs(): string[] } }; reg: Pick<TestRegistry, 'host'>; socket: string; serverLog: string[] }): Promise<{ server: ResultPromise; client: CriClient }> {
   const server = execa(process.execPath, [rktBin(), ...e.h.dirs.globalArgs(), '--debug', 'cri', `--listen=unix://${e.socket}`, `--insecure-registry=${e.reg.host}`], { reject: false, all: true });
   server.all?.on('data', (b: Buffer) => e.serverLog.push(...b.toString().split('\n').filter((l) => l !== '')));
   const client = criClient(e.socket);

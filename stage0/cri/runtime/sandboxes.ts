@@ -73,7 +73,7 @@ export async function runPodSandbox(rt: CriRuntime, cfg: PodSandboxConfig | null
   if (cfg === null) throw invalidArgument('RunPodSandbox needs a config');
   const stage1 = rt.handlers.get(handler);
   if (stage1 === undefined) throw invalidArgument(`unknown runtime handler "${handler}": this runtime has ${[...rt.handlers.keys()].filter((h) => h !== '').join(', ')}`);
-  const record = sandboxRecord(cfg, handler === '' ? 'nspawn' : handler);
+  const record = sandboxRecord(cfg, handler === '' ? stage1 : handler);
   const args = sandboxArgs(cfg, stage1, rt.podNetwork, record);
   const token = randomBytes(8).toString('hex');
   await fs.mkdir(`${criScratch(rt.dataDir)}/sandboxes`, { recursive: true, mode: 0o700 });
