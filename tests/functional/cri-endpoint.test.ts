@@ -9,6 +9,10 @@ const withEnv = (harness: () => Promise<NspawnHarness>, fn: (e: CriEnv) => Promi
   const e = await makeCriEnv(h);
   try {
     await fn(e);
+  } catch (err) {
+    // The endpoint's --debug log says which rkt command failed and how long each RPC took.
+    console.log(`rkt cri log (last 80 lines):\n${e.serverLog.slice(-80).join('\n')}`);
+    throw err;
   } finally {
     await teardownCri(e);
     await h.teardown();
