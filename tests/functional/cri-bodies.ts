@@ -53,9 +53,14 @@ export async function makeCriEnv(h: NspawnHarness): Promise<CriEnv> {
 
 export async function stopCri(e: CriEnv, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   e.client.close();
+  if (e.server === undefined) return;
   e.server?.kill(signal);
   const r = await e.server;
-  if (signal === 'SIGTERM') assert.equal(r?.exitCode, 0, `rkt cri should exit 0 on SIGTERM: ${e.serverLog.join('\n')}`);
+  e.server = undefined;
+  if (signal === 'SIGTERM') {
+    assert.equal(r.exitCode, 0, `rkt cri should exit 0 on SIGTERM: ${e.serverLog.join('\n')}`);
+    assert.ok(!fs.existsSync(e.socket), 'the socket is removed on exit');
+  }
 }
 
 export async function teardownCri(e: CriEnv): Promise<void> {
@@ -126,6 +131,30 @@ async function wsExec(url: string): Promise<{ stdout: string; status: Record<str
   return { stdout, status };
 }
 
+/** WebSocket port-forward (v4.channel.k8s.io): one request on port index 0, everything the pod answers. */
+async function wsPortForward(url: string, request: string): Promise<string> {
+  const ws = new WebSocket(url, ['v4.channel.k8s.io']);
+  let data = Buffer.alloc(0);
+  const prefixSeen = [false, false];
+  let errors = '';
+  await new Promise<void>((resolve, reject) => {
+    ws.on('open', () => ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(request)])));
+    ws.on('message', (d: Buffer) => {
+      const ch = d[0];
+      if (ch !== 0 && ch !== 1) return;
+      // the first frame of each channel carries its port (uint16 LE) before any bytes
+      const body = prefixSeen[ch] ? d.subarray(1) : d.subarray(3);
+      prefixSeen[ch] = true;
+      if (ch === 0) data = Buffer.concat([data, body]);
+      else errors += body.toString();
+    });
+    ws.on('close', () => resolve());
+    ws.on('error', reject);
+  });
+  if (errors !== '') throw new Error(`port-forward error channel: ${errors}`);
+  return data.toString();
+}
+
 /**
  * Kubelet's sequence: pull, sandbox, create, start, exec (sync and streamed), logs, the endpoint killed -9
  * and restarted in the middle (nothing lost, logs resume without duplicates), stop, remove, all gone.
@@ -181,6 +210,20 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   assert.equal(streamed.stdout.trim(), 'streamed-cri');
   assert.equal(streamed.status['reason'], 'NonZeroExitCode');
 
+  // A second container serving HTTP, reached through PortForward from the host.
+  const web = String((await rt['CreateContainer']!({
+    pod_sandbox_id: sbId, config: { metadata: { name: 'web', attempt: 0 }, image: { image: imageRef }, command: ['/bin/busybox', 'httpd', '-f', '-p', '8080', '-h', '/tmp'] }, sandbox_config: cfg,
+  }))['container_id']);
+  await rt['StartContainer']!({ container_id: web });
+  const fwd = await waitFor('an HTTP answer through PortForward', async () => {
+    const u = String((await rt['PortForward']!({ pod_sandbox_id: sbId, port: [8080] }))['url']);
+    const answer = await wsPortForward(u, 'GET /nothing-here HTTP/1.0\r\n\r\n').catch(() => '');
+    return /^HTTP\/1\.[01] \d{3}/.test(answer) ? answer : undefined;
+  }, 60_000);
+  assert.match(fwd, /^HTTP\/1\.[01] 404/);
+  await rt['StopContainer']!({ container_id: web, timeout: 2 });
+  await rt['RemoveContainer']!({ container_id: web });
+
   const listed = (await rt['ListContainers']!({ filter: { pod_sandbox_id: sbId, label_selector: { role: 'tick' } } }))['containers'] as Msg[];
   assert.deepEqual(listed.map((c) => c['id']), [cid]);
 
@@ -216,6 +259,7 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   assert.equal(list.stdout.trim(), '', 'no pod is left');
   await e.client.image['RemoveImage']!({ image: { image: imageRef } });
   assert.equal((await e.client.image['ImageStatus']!({ image: { image: e.image } }))['image'], null);
+  await stopCri(e);
 }
 
 /** Bad requests get the status kubelet acts on, and change nothing. */

@@ -1,6 +1,7 @@
 // `rkt cri`: the Kubernetes CRI (runtime.v1) endpoint, in the foreground until SIGINT or SIGTERM.
 import type { GlobalOptions } from '../../context/global-options.js';
 import type { CommandModule } from '../registry.js';
+import { waitForStopSignal } from '../stop-signal.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -10,18 +11,6 @@ function childGlobalArgs(g: GlobalOptions): string[] {
   if (g.userConfig !== undefined) args.push(`--user-config=${g.userConfig}`);
   if (g.trustKeysFromHttps) args.push('--trust-keys-from-https');
   return args;
-}
-
-function waitForStopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 interface CriFlags { listen: string; streamAddress: string; net: string; verifyPrefix: string[]; insecureRegistry: string[] }

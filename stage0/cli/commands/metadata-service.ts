@@ -3,24 +3,13 @@ import { isIP } from 'node:net';
 import { RktError } from '../../../common/errors.js';
 import { MDS_DEFAULT_PORT, mdsSocketPath, startMetadataService } from '../../metadata/index.js';
 import type { CommandModule } from '../registry.js';
+import { waitForStopSignal } from '../stop-signal.js';
 
 function parsePort(s: string): number {
   if (!/^[0-9]{1,5}$/.test(s) || Number(s) > 65535) {
     throw new RktError('USAGE', `invalid --listen-port "${s}": expected a port number 0-65535`);
   }
   return Number(s);
-}
-
-function waitForStopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 export const metadataServiceCommand: CommandModule = {
