@@ -16,6 +16,9 @@ export interface RktCliOptions {
 
 export interface RktResult { stdout: string; stderr: string; code: number }
 
+/** ExecSync returns the command's bytes as they were, not decoded text. */
+export interface RktCapture extends RktResult { stdoutBytes: Buffer; stderrBytes: Buffer; timedOut: boolean }
+
 /** The one line of a failed rkt command worth showing: its first "<command>: <message> (hint)" line. */
 export function rktErrorLine(stderr: string): string {
   const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
@@ -37,7 +40,7 @@ export class RktCli {
   }
 
   /** Runs rkt and returns whatever it did, exit code included (ExecSync needs the command's own code). */
-  capture(args: readonly string[], timeoutMs?: number, stdin?: Buffer): Promise<RktResult & { timedOut: boolean }> {
+  capture(args: readonly string[], timeoutMs?: number, stdin?: Buffer): Promise<RktCapture> {
     this.opts.debug(`rkt ${args.join(' ')}`);
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, this.argv(args), { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -50,7 +53,9 @@ export class RktCli {
       child.on('error', reject);
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
-        resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: code ?? (signal ? 128 + 9 : 1), timedOut });
+        const stdoutBytes = Buffer.concat(out);
+        const stderrBytes = Buffer.concat(err);
+        resolve({ stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), stdoutBytes, stderrBytes, code: code ?? (signal ? 128 + 9 : 1), timedOut });
       });
       child.stdin.on('error', () => undefined);
       child.stdin.end(stdin);

@@ -133,5 +133,5 @@ export async function execSync(rt: CriRuntime, id: string, cmd: string[], timeou
   if ((await appStatus(c)).state !== 'running') throw failedPrecondition(`container ${id} is not running`);
   const r = await rt.rkt.capture(['enter', `--app=${c.app}`, c.sandbox.snap.uuid, ...cmd], timeoutS > 0 ? timeoutS * 1000 : undefined);
   if (r.timedOut) throw new CriError(GrpcStatus.DEADLINE_EXCEEDED, `command ${JSON.stringify(cmd)} timed out after ${timeoutS}s`);
-  return { stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr), exit_code: r.code };
+  return { stdout: r.stdoutBytes, stderr: r.stderrBytes, exit_code: r.code };
 }
