@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execa, type ResultPromise } from 'execa';
 import fs from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { criClient, type CriClient, type Msg } from '../harness/cri-client.js';
@@ -22,6 +23,14 @@ export interface CriEnv {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
 
 /** `rkt cri` on a private socket, over the harness's dirs; resolves once the socket answers Version. */
 export async function startCri(e: { h: { dirs: { globalArgs(): string[] } }; reg: Pick<TestRegistry, 'host'>; socket: string; serverLog: string[] }): Promise<{ server: ResultPromise; client: CriClient }> {
@@ -81,8 +90,9 @@ const NOT_FOUND = 5;
 const INVALID_ARGUMENT = 3;
 const UNIMPLEMENTED = 12;
 
-function sandboxConfig(name: string, logDir: string): Msg {
+function sandboxConfig(name: string, logDir: string, hostPort?: number): Msg {
   return {
+    port_mappings: hostPort === undefined ? [] : [{ protocol: 'TCP', container_port: 8080, host_port: hostPort, host_ip: '' }],
     metadata: { name, uid: `uid-${name}`, namespace: 'default', attempt: 0 },
     hostname: name,
     log_directory: logDir,
@@ -178,7 +188,8 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   assert.ok(((await img['ListImages']!({}))['images'] as Msg[]).some((i) => i['id'] === imageRef));
 
   const logDir = path.join(e.h.dirs.root, 'pod-logs', handler);
-  const cfg = sandboxConfig(`web-${handler}`, logDir);
+  const hostPort = await freePort();
+  const cfg = sandboxConfig(`web-${handler}`, logDir, hostPort);
   const sbId = String((await rt['RunPodSandbox']!({ config: cfg, runtime_handler: handler }))['pod_sandbox_id']);
   const sbs = (await rt['PodSandboxStatus']!({ pod_sandbox_id: sbId }))['status'] as Msg;
   assert.equal(sbs['state'], 'SANDBOX_READY');
@@ -221,6 +232,12 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
     return /^HTTP\/1\.[01] \d{3}/.test(answer) ? answer : undefined;
   }, 60_000);
   assert.match(fwd, /^HTTP\/1\.[01] 404/);
+  // The sandbox's port mapping (rkt app sandbox --port) reaches the same server from the host's port.
+  const mapped = await waitFor('an HTTP answer on the mapped host port', async () => {
+    const res = await fetch(`http://127.0.0.1:${hostPort}/nothing-here`).catch(() => undefined);
+    return res?.status;
+  }, 60_000);
+  assert.equal(mapped, 404);
   await rt['StopContainer']!({ container_id: web, timeout: 2 });
   await rt['RemoveContainer']!({ container_id: web });
 
