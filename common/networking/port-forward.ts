@@ -18,6 +18,9 @@ export interface PortForward {
 /** What --port says before it is matched to an image port; a sandbox's --port names the pod port itself. */
 export interface PortFlag { name: string; hostIP?: string; hostPort: number; podPort?: Port }
 
+/** appc port names: lowercase letters and digits, joined by single - _ or . */
+const PORT_NAME = /^[a-z0-9]+([-_.][a-z0-9]+)*$/;
+
 function portUsage(message: string): RktError {
   return new RktError('NETWORK_CONFIG', message, {
     hint: 'write --port=NAME:[HOSTIP:]HOSTPORT where NAME is a port named in the image manifest, e.g. --port=http:8080 or --port=http:127.0.0.1:8080',
@@ -34,7 +37,7 @@ function parsePortNumber(s: string, flag: string): number {
 export function parsePortFlag(value: string): PortFlag {
   const parts = value.split(':');
   const name = parts[0] ?? '';
-  if (!/^[a-z0-9]+([-_.][a-z0-9]+)*$/.test(name)) throw portUsage(`invalid --port "${value}": "${name}" is not a port name (appc names are lowercase)`);
+  if (!PORT_NAME.test(name)) throw portUsage(`invalid --port "${value}": "${name}" is not a port name (appc names are lowercase)`);
   if (parts.length === 2) return { name, hostPort: parsePortNumber(parts[1] ?? '', value) };
   if (parts.length === 3) {
     const ip = parts[1] ?? '';
@@ -56,7 +59,7 @@ export function parseSandboxPortFlag(value: string): PortFlag {
   });
   if (parts.length !== 5) throw usage('expected NAME:PROTO:PODPORT:HOSTIP:HOSTPORT');
   const [name = '', proto = '', pod = '', ip = '', host = ''] = parts;
-  if (!/^[a-z0-9]+([-_.][a-z0-9]+)*$/.test(name)) throw usage(`"${name}" is not a port name (lowercase letters, digits, - _ .)`);
+  if (!PORT_NAME.test(name)) throw usage(`"${name}" is not a port name (lowercase letters, digits, - _ .)`);
   if (proto !== 'tcp' && proto !== 'udp') throw usage(`protocol "${proto}" is not tcp or udp`);
   if (!isIPv4(ip)) throw usage(`host IP "${ip}" is not an IPv4 address`);
   const podPort = parsePortNumber(pod, value);

@@ -1,5 +1,6 @@
 // What the endpoint must remember about a sandbox or container lives in the pod itself: one JSON annotation
 // on the pod (sandbox) or on the app (container), written when rkt creates them and read back strictly.
+import { unixNanos } from '../pod/timefmt.js';
 import type { ContainerMetadata, Mount, NamespaceMode, PodSandboxMetadata, StringMap } from './messages.js';
 
 export const SANDBOX_ANNOTATION = 'rkt-ts/cri/sandbox';
@@ -104,5 +105,6 @@ export function parseContainerRecord(text: string): ContainerRecord {
   };
 }
 
-export const nowNs = (): string => (BigInt(Date.now()) * 1_000_000n).toString();
-export const dateNs = (d: Date | undefined): string => (d === undefined ? '0' : (BigInt(d.getTime()) * 1_000_000n).toString());
+/** CRI int64 nanosecond fields, as the decimal strings proto-loader round-trips exactly; 0 for "not yet". */
+export const dateNs = (d: Date | undefined): string => (d === undefined ? '0' : unixNanos(d).toString());
+export const nowNs = (): string => dateNs(new Date());

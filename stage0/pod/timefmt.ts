@@ -11,6 +11,11 @@ function zoneAbbrev(d: Date): string {
 }
 
 /** Go's "2006-01-02 15:04:05.999 -0700 MST" in local time. */
+/** Unix time in nanoseconds (what rkt's api/v1 JSON and the CRI carry; past 2^53, hence bigint). */
+export function unixNanos(d: Date): bigint {
+  return BigInt(d.getTime()) * 1_000_000n;
+}
+
 export function formatGoTime(d: Date): string {
   const ms = d.getMilliseconds();
   const frac = ms === 0 ? '' : '.' + pad(ms, 3).replace(/0+$/, '');

@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { execa, type ResultPromise } from 'execa';
 import fs from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { criClient, type CriClient, type Msg } from '../harness/cri-client.js';
 import { busyboxImage, writeLayout } from '../harness/oci-image.js';
 import { startRegistry, type TestRegistry } from '../harness/registry.js';
 import { rktBin } from '../harness/aci.js';
+import { freePort } from './net-helpers.js';
 import type { NspawnHarness } from './nspawn-helpers.js';
 
 export interface CriEnv {
@@ -24,13 +24,6 @@ export interface CriEnv {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 /** `rkt cri` on a private socket, over the harness's dirs; resolves once the socket answers Version. */
 export async function startCri(e: { h: { dirs: { globalArgs(): string[] } }; reg: Pick<TestRegistry, 'host'>; socket: string; serverLog: string[] }): Promise<{ server: ResultPromise; client: CriClient }> {

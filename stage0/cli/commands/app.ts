@@ -10,7 +10,7 @@ import { handOverToStage1 } from '../../pod/handover.js';
 import { stringifyJson } from '../../pod/json.js';
 import { abandon, preparePod } from '../../pod/prepare.js';
 import { requirePod } from '../../pod/state.js';
-import { formatGoTime } from '../../pod/timefmt.js';
+import { formatGoTime, unixNanos } from '../../pod/timefmt.js';
 import { movePod } from '../../pod/transitions.js';
 import { resolvePodUuid } from '../../pod/uuid.js';
 import { parsePodArgs } from '../app-args.js';
@@ -41,7 +41,7 @@ function parseTimeout(v: string | undefined): number {
   return Number(m[1]);
 }
 
-const ns = (d: Date | undefined): bigint | undefined => (d === undefined ? undefined : BigInt(d.getTime()) * 1_000_000n);
+const ns = (d: Date | undefined): bigint | undefined => (d === undefined ? undefined : unixNanos(d));
 
 /** rkt's api/v1 app object, plus this project's per-run history. */
 function appJson(s: AppStatus): Record<string, unknown> {

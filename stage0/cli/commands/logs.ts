@@ -3,8 +3,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RktError } from '../../../common/errors.js';
-import { journalDir, journalRoot, machineId } from '../../../common/pod-layout.js';
 import { readPodManifestFile } from '../../pod/info.js';
+import { podJournalDir } from '../../pod/journal.js';
 import { requirePod } from '../../pod/state.js';
 import { podArgument } from '../../pod/uuid.js';
 import { ensureOverlaysMounted } from '../../pod/overlays.js';
@@ -54,17 +54,8 @@ export const logsCommand: CommandModule = {
             if (!apps.includes(flags.app)) throw new RktError('USAGE', `pod ${uuid} has no app "${flags.app}" (apps: ${apps.join(', ')})`, { exitCode: 254 });
           }
           await ensureOverlaysMounted(snap.dir).catch(() => undefined);
-          let dir = journalDir(snap.dir, machineId(uuid));
-          try {
-            await fs.access(dir);
-          } catch {
-            dir = journalRoot(snap.dir);
-            try {
-              await fs.access(dir);
-            } catch {
-              throw new RktError('POD_STATE', `pod ${uuid} has no journal (yet)`, { hint: 'its stage1 writes the journal once the pod has booted' });
-            }
-          }
+          const dir = podJournalDir(snap.dir, uuid);
+          if (dir === undefined) throw new RktError('POD_STATE', `pod ${uuid} has no journal (yet)`, { hint: 'its stage1 writes the journal once the pod has booted' });
           const bin = await findOnPath('journalctl');
           const o: { app?: string; follow: boolean; lines?: number } = { follow: flags.follow === true };
           if (flags.app !== undefined) o.app = flags.app;

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { journalDir, journalRoot, machineId } from '../../../common/pod-layout.js';
+import { podJournalDir } from '../../pod/journal.js';
 import type { CriContainer } from './cri-pods.js';
 
 /** One journal entry as a CRI log line; journald marks lines it split at LineMax (`_LINE_BREAK=line-max`). */
@@ -56,11 +56,6 @@ export class ContainerLogs {
 
   constructor(private readonly debug: (line: string) => void) {}
 
-  private async journal(c: CriContainer): Promise<string> {
-    const dir = journalDir(c.sandbox.snap.dir, machineId(c.sandbox.snap.uuid));
-    return fsp.access(dir).then(() => dir, () => journalRoot(c.sandbox.snap.dir));
-  }
-
   /** Starts copying (following while the container may still write); a second start is a no-op. */
   async start(c: CriContainer, follow: boolean): Promise<void> {
     const id = c.record.id;
@@ -70,7 +65,12 @@ export class ContainerLogs {
       await fsp.mkdir(path.dirname(c.record.logPath), { recursive: true });
       await fsp.mkdir(path.dirname(cursorFile(c)), { recursive: true, mode: 0o700 });
       const cursor = (await fsp.readFile(cursorFile(c), 'utf8').catch(() => '')).trim();
-      const args = ['-D', await this.journal(c), '--no-pager', '-o', 'json', `SYSLOG_IDENTIFIER=${c.app}`];
+      const journal = podJournalDir(c.sandbox.snap.dir, c.sandbox.snap.uuid);
+      if (journal === undefined) {
+        this.debug(`logs of ${c.app}: pod ${c.sandbox.snap.uuid} has no journal yet`);
+        return;
+      }
+      const args = ['-D', journal, '--no-pager', '-o', 'json', `SYSLOG_IDENTIFIER=${c.app}`];
       if (follow) args.push('-f', '-n', 'all');
       if (cursor !== '') args.push(`--after-cursor=${cursor}`);
       const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });

@@ -9,6 +9,7 @@ import { CONTAINER_ANNOTATION, dateNs, nowNs, type ContainerRecord } from '../re
 import type { CriRuntime } from './context.js';
 import { appNameFor, containerAddArgs } from './container-args.js';
 import { containerIdFor, containersOf, listSandboxes, readSandbox, requireSandbox, type CriContainer } from './cri-pods.js';
+import { matchesLabels } from './sandboxes.js';
 
 export async function createContainer(rt: CriRuntime, sandboxId: string, cfg: ContainerConfig | null): Promise<string> {
   if (cfg === null || cfg.metadata === null || cfg.metadata.name === '') throw invalidArgument('CreateContainer needs a config with metadata.name');
@@ -118,7 +119,7 @@ export async function listContainers(rt: CriRuntime, f: ContainerFilter | null):
     for (const c of containersOf(sb)) {
       rt.containers.remember(c);
       if (f !== null && f.id !== '' && c.record.id !== f.id) continue;
-      if (f !== null && !Object.entries(f.label_selector).every(([k, val]) => c.record.labels[k] === val)) continue;
+      if (f !== null && !matchesLabels(c.record.labels, f.label_selector)) continue;
       const v = await viewContainer(c);
       if (f !== null && f.state !== null && v.state !== f.state.state) continue;
       out.push(v);

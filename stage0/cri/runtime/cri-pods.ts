@@ -78,13 +78,14 @@ export class ContainerIndex {
       if (c) return c;
       this.byId.delete(id);
     }
+    let found: CriContainer | undefined;
     for (const sb of await listSandboxes(this.dataDir)) {
-      for (const c of containersOf(sb)) this.remember(c);
+      for (const c of containersOf(sb)) {
+        this.remember(c);
+        if (c.record.id === id) found = c;
+      }
     }
-    const again = this.byId.get(id);
-    if (again === undefined) return undefined;
-    const sb = await readSandbox(this.dataDir, again);
-    return sb && containersOf(sb).find((x) => x.record.id === id);
+    return found;
   }
 
   async require(id: string): Promise<CriContainer> {

@@ -38,24 +38,22 @@ export class ImagePolicy {
     return (await store.listImages()).filter((i) => i.oci !== undefined);
   }
 
-  /** The store id an image string names, if the image is here. */
-  async resolveLocal(image: string): Promise<string | undefined> {
+  /** The stored OCI image an image string names (a store id or prefix, or a registry reference), if here. */
+  async find(image: string): Promise<ImageInfo | undefined> {
     if (image === '') throw invalidArgument('the image is empty');
     const images = await this.ociImages();
-    if (/^sha512-[0-9a-f]+$/.test(image)) return images.find((i) => i.id === image || i.id.startsWith(image))?.id;
+    if (/^sha512-[0-9a-f]+$/.test(image)) return images.find((i) => i.id === image || i.id.startsWith(image));
     const want = parseRef(image);
     const wantText = formatDockerReference(want);
-    for (const i of images) {
+    return images.find((i) => {
       const have = parseRef(i.oci!.reference);
-      if (formatDockerReference(have) === wantText) return i.id;
-      if (want.digest && i.oci!.manifestDigest === want.digest.text && formatDockerReference(have, false) === formatDockerReference(want, false)) return i.id;
-    }
-    return undefined;
+      if (formatDockerReference(have) === wantText) return true;
+      return want.digest !== undefined && i.oci!.manifestDigest === want.digest.text && formatDockerReference(have, false) === formatDockerReference(want, false);
+    });
   }
 
-  async find(image: string): Promise<ImageInfo | undefined> {
-    const id = await this.resolveLocal(image);
-    return id === undefined ? undefined : (await this.ociImages()).find((i) => i.id === id);
+  async resolveLocal(image: string): Promise<string | undefined> {
+    return (await this.find(image))?.id;
   }
 
   /** `rkt fetch docker://...` under the policy, with the request's credentials in a private config layer. */

@@ -8,7 +8,7 @@ import { CriError, invalidArgument } from '../errors.js';
 import type { PodSandboxConfig, PodSandboxStateName, StringMap } from '../messages.js';
 import { nowNs, SANDBOX_ANNOTATION, type SandboxRecord } from '../records.js';
 import { criScratch, sandboxConsoleLog, type CriRuntime } from './context.js';
-import { containersOf, listSandboxes, readSandbox, requireSandbox, type CriSandbox } from './cri-pods.js';
+import { containersOf, listSandboxes, readSandbox, type CriSandbox } from './cri-pods.js';
 
 /** kvm under TCG on a loaded machine boots in tens of seconds; past this the sandbox is given up. */
 const SANDBOX_READY_TIMEOUT_MS = 300_000;
@@ -155,7 +155,8 @@ export async function removePodSandbox(rt: CriRuntime, id: string): Promise<void
 
 export const sandboxState = (sb: CriSandbox): PodSandboxStateName => (sb.snap.state === 'running' ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY');
 
-function matchesLabels(labels: StringMap, selector: StringMap): boolean {
+/** CRI's label_selector: every key given must have that value. */
+export function matchesLabels(labels: StringMap, selector: StringMap): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
@@ -171,4 +172,3 @@ export async function sandboxIp(sb: CriSandbox): Promise<string[]> {
   return (await readNetInfo(sb.snap.dir)).map((n) => n.ip?.split('/')[0]).filter((ip): ip is string => ip !== undefined && ip !== '');
 }
 
-export { requireSandbox };

@@ -12,7 +12,8 @@ import {
   type ContainerFilter,
 } from './containers.js';
 import { imageMessage } from './image-policy.js';
-import { listPodSandboxes, removePodSandbox, requireSandbox, runPodSandbox, sandboxIp, sandboxState, stopPodSandbox, type SandboxFilter } from './sandboxes.js';
+import { requireSandbox } from './cri-pods.js';
+import { listPodSandboxes, removePodSandbox, runPodSandbox, sandboxIp, sandboxState, stopPodSandbox, type SandboxFilter } from './sandboxes.js';
 import { dateNs } from '../records.js';
 
 type Req = Record<string, unknown>;

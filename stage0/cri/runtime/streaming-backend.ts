@@ -1,9 +1,8 @@
 // What the streaming server runs: exec is `rkt enter` (kvm pods reach the guest through its agent), attach
 // follows the app's journal (output only: apps have no stdin to attach to), port-forward dials the pod's IP.
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs/promises';
-import { journalDir, journalRoot, machineId } from '../../../common/pod-layout.js';
 import { podDirIn } from '../../../common/pod-layout.js';
+import { podJournalDir } from '../../pod/journal.js';
 import type { AttachTarget, ExecTarget, StreamingBackend, StreamProcess } from '../streaming/server.js';
 import type { CriRuntime } from './context.js';
 import { readSandbox } from './cri-pods.js';
@@ -29,10 +28,9 @@ export function streamingBackend(rt: CriRuntime): StreamingBackend {
       return asStreamProcess(rt.rkt.spawnPiped(['enter', `--app=${t.app}`, t.podUuid, ...t.cmd]));
     },
     spawnAttach(t: AttachTarget) {
-      const dir = podDirIn(rt.dataDir, 'run', t.podUuid);
-      const child = spawn('sh', ['-c', 'd="$1"; [ -d "$d" ] || d="$2"; exec journalctl -D "$d" --no-pager -o cat -f -n 0 "SYSLOG_IDENTIFIER=$3"', 'attach',
-        journalDir(dir, machineId(t.podUuid)), journalRoot(dir), t.app], { stdio: ['pipe', 'pipe', 'pipe'] });
-      return asStreamProcess(child);
+      const journal = podJournalDir(podDirIn(rt.dataDir, 'run', t.podUuid), t.podUuid);
+      if (journal === undefined) throw new Error(`pod ${t.podUuid} has no journal yet`);
+      return asStreamProcess(spawn('journalctl', ['-D', journal, '--no-pager', '-o', 'cat', '-f', '-n', '0', `SYSLOG_IDENTIFIER=${t.app}`], { stdio: ['pipe', 'pipe', 'pipe'] }));
     },
     async portAddress(podUuid: string, port: number) {
       const sb = await readSandbox(rt.dataDir, podUuid);
@@ -40,7 +38,6 @@ export function streamingBackend(rt: CriRuntime): StreamingBackend {
       if (sb.record.networkMode === 'NODE') return { host: '127.0.0.1', port };
       const ip = (await sandboxIp(sb))[0];
       if (ip === undefined) throw new Error(`pod sandbox ${podUuid} has no IP address`);
-      await fs.access(sb.snap.dir);
       return { host: ip, port };
     },
   };
