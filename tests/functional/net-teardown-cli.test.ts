@@ -1,6 +1,7 @@
 // Teardown through the real CLI and the real nspawn stage1: many `rkt run --net=default --port=...` +
 // `rkt gc` cycles, then the host's rkt-owned network state (netns, veths, nft/iptables rules, IPAM leases)
-// must be exactly what it was before. RKT_NET_CYCLES overrides the count (default 100).
+// must be exactly what it was before. RKT_NET_CYCLES overrides the count (default 100). Two workers run
+// the cycles side by side (each on its own host port), so teardown also races another pod's setup.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareSnapshots, describeLeaks, settledLeaks, snapshotHost, type HostSnapshot } from '../harness/leak-check.js';
@@ -12,11 +13,12 @@ const CYCLES = Number(process.env['RKT_NET_CYCLES'] ?? '100');
 
 let h: NspawnHarness;
 let img: string;
-let hostPort: number;
+const WORKERS = 2;
+const hostPorts: number[] = [];
 let base: HostSnapshot;
 const ours = new Set<string>();
 
-async function cycle(): Promise<void> {
+async function cycle(hostPort: number): Promise<void> {
   const r = await h.runPod(['--net=default', `--port=http:${hostPort}`, img]);
   if (r.uuid !== '') ours.add(r.uuid);
   assert.equal(r.exitCode, 0, r.stderr);
@@ -31,10 +33,10 @@ before(async () => {
   img = await h.image('cycle', exec, {
     manifestExtra: { app: { exec, user: '0', group: '0', ports: [{ name: 'http', protocol: 'tcp', port: 8080 }] } },
   });
-  hostPort = await freePort();
+  for (let w = 0; w < WORKERS; w++) hostPorts.push(await freePort());
   // One warm-up cycle: the first masquerade rule makes iptables-nft create its (then empty, never
   // deleted) nat chains, and host-local its bookkeeping files.
-  await cycle();
+  await cycle(hostPorts[0] ?? 0);
   base = await snapshotHost();
 });
 
@@ -44,7 +46,13 @@ after(async () => {
 
 test(`${CYCLES} rkt run --net=default --port + rkt gc cycles leave no netns, veth, rule or lease behind`, { skip, timeout: 900_000 }, async (t) => {
   const started = Date.now();
-  for (let i = 0; i < CYCLES; i++) await cycle();
+  let next = 0;
+  await Promise.all(hostPorts.map(async (port) => {
+    while (next < CYCLES) {
+      next++;
+      await cycle(port);
+    }
+  }));
   const seconds = (Date.now() - started) / 1000;
   t.diagnostic(`${CYCLES} cycles in ${seconds.toFixed(1)} s (${(seconds / Math.max(1, CYCLES)).toFixed(2)} s each)`);
   const report = await settledLeaks(base, ours);
