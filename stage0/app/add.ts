@@ -4,8 +4,8 @@
 // units, and renaming pod.next over pod commits it. Anything before the rename is undone on failure, and
 // by the next `rkt app` command after a crash: an app is in the pod exactly when the manifest names it.
 import fs from 'node:fs/promises';
-import { serializeImageManifest, serializePodManifest, type PodManifest, type RuntimeApp } from '../../common/appc/index.js';
-import { RktError } from '../../common/errors.js';
+import { serializeImageManifest, serializePodManifest, type PodManifest, type RuntimeApp, type Volume } from '../../common/appc/index.js';
+import { RktError, errnoCode } from '../../common/errors.js';
 import {
   appDir, appImageManifestPath, appInfoDir, appInfoManifestPath, appRootfsPath, podManifestNextPath, podManifestPath,
 } from '../../common/pod-layout.js';
@@ -23,17 +23,45 @@ import { withAppsLock } from './apps-lock.js';
 import { openMutablePod, type MutablePod } from './mutable-pod.js';
 
 /**
- * The app as `rkt run` would generate it, in this pod: mounts may name only the pod's volumes. A running
- * pod cannot gain volumes, so an OCI image's VOLUMEs that no --mount covers stay ordinary directories of
- * the app's own tree (they are not made pod volumes, as they are for apps given to `rkt run`).
+ * The host volumes the pod gains with this app (--mnt-volume): new names only, sources that exist, taken by
+ * their real path (a symlinked source is bound as what it points at).
  */
-async function generateApp(p: PodArgs, pod: PodManifest, r: ResolvedApp): Promise<RuntimeApp> {
-  const generated = await generatePodManifest({ ...p, volumes: [...pod.volumes] }, [r], process.env);
+async function gainedVolumes(pod: PodManifest, r: ResolvedApp): Promise<Volume[]> {
+  const out: Volume[] = [];
+  for (const { volume } of r.arg.mntVolumes) {
+    if (pod.volumes.some((v) => v.name === volume.name) || out.some((v) => v.name === volume.name)) {
+      throw new RktError('POD_STATE', `the pod already has a volume named "${volume.name}"`, {
+        hint: 'give --mnt-volume another name=, or mount the existing volume with --mount volume=NAME,target=PATH',
+      });
+    }
+    const source = volume.source ?? '';
+    let real: string;
+    try {
+      real = await fs.realpath(source);
+    } catch (err) {
+      throw new RktError('POD_INVALID', `volume "${volume.name}": source ${source}: ${errnoCode(err) ?? 'not accessible'}`, {
+        hint: 'create the host path or fix --mnt-volume ...,source=',
+      });
+    }
+    out.push({ ...volume, source: real });
+  }
+  return out;
+}
+
+/**
+ * The app as `rkt run` would generate it, in this pod: mounts may name only the pod's volumes and those it
+ * gains with the app. Other OCI VOLUMEs stay ordinary directories of the app's own tree (they are not made
+ * pod volumes, as they are for apps given to `rkt run`).
+ */
+async function generateApp(p: PodArgs, pod: PodManifest, r: ResolvedApp, gained: readonly Volume[]): Promise<RuntimeApp> {
+  const volumes = [...pod.volumes, ...gained];
+  const arg = { ...r.arg, mounts: [...r.arg.mounts, ...r.arg.mntVolumes.map((m) => ({ volume: m.volume.name, target: m.target }))] };
+  const generated = await generatePodManifest({ ...p, volumes }, [{ ...r, arg }], process.env);
   const ra = generated.apps[0];
   if (ra === undefined) throw new RktError('INTERNAL', 'generating the app gave no app');
   if (ra.app) {
     const mounted = new Set(ra.mounts.map((m) => m.volume));
-    const declared = new Set(pod.volumes.map((v) => v.name));
+    const declared = new Set(volumes.map((v) => v.name));
     ra.app.mountPoints = ra.app.mountPoints.filter((mp) => mounted.has(mp.name) || declared.has(mp.name));
   }
   return ra;
@@ -55,7 +83,8 @@ async function addLocked(ctx: CommandContext, store: Store, pod: MutablePod, p: 
   const podDir = pod.snap.dir;
   // Re-read under the lock: another add may have committed while we fetched.
   const current = { ...pod, manifest: (await openMutablePod(ctx.globals.dir, pod.snap.uuid, 'add an app to')).manifest };
-  const ra = await generateApp(p, current.manifest, r);
+  const gained = await gainedVolumes(current.manifest, r);
+  const ra = await generateApp(p, current.manifest, r, gained);
   if (current.manifest.apps.some((a) => a.name === ra.name)) {
     throw new RktError('APP_EXISTS', `pod ${pod.snap.uuid} already has an app named "${ra.name}"`, {
       hint: 'give the new app another --name, or remove the old one with rkt app rm',
@@ -64,7 +93,7 @@ async function addLocked(ctx: CommandContext, store: Store, pod: MutablePod, p: 
   try {
     await layOutApp(ctx, store, podDir, ra);
     await applyOciUser(ctx, store, podDir, ra, p.apps[0]);
-    const next: PodManifest = { ...current.manifest, apps: [...current.manifest.apps, ra] };
+    const next: PodManifest = { ...current.manifest, volumes: [...current.manifest.volumes, ...gained], apps: [...current.manifest.apps, ra] };
     await fs.writeFile(podManifestNextPath(podDir), serializePodManifest(next));
     const ep = entrypointPath(podDir, current.stage1, 'app-add');
     await runAppEntrypoint(podDir, ep, buildAppArgs({ debug: ctx.globals.debug, app: ra.name, uuid: pod.snap.uuid }), ctx.output, ctx.globals.debug);

@@ -7,7 +7,7 @@ import { parseNetList } from '../../common/networking/net-list.js';
 import { checkPortsAllowed, parsePortFlag, parseSandboxPortFlag } from '../../common/networking/port-forward.js';
 
 export type { AppArg, MountArg, PodArgs, PodCommand, Stage1Flags } from '../pod/pod-args.js';
-import type { AppArg, MountArg, PodArgs, PodCommand } from '../pod/pod-args.js';
+import type { AppArg, MntVolumeArg, MountArg, PodArgs, PodCommand } from '../pod/pod-args.js';
 import { FLAGS } from './pod-flags.js';
 
 function usage(msg: string, hint?: string): RktError {
@@ -60,8 +60,29 @@ function parseSeccomp(v: string): NonNullable<AppArg['seccomp']> {
   return errno === undefined ? { mode, set } : { mode, errno, set };
 }
 
+const MNT_VOLUME_FORM = 'expected --mnt-volume name=NAME,kind=host,source=/PATH,target=/PATH[,readOnly=true]';
+
+/** rkt 1.30's --mnt-volume: a host volume and its mount in one value (a running pod gains it with the app). */
+function parseMntVolume(v: string): MntVolumeArg {
+  const fields = new Map<string, string>();
+  for (const part of v.split(',')) {
+    const { name, value } = keyValue('--mnt-volume', part);
+    if (!['name', 'kind', 'source', 'target', 'readOnly'].includes(name)) throw usage(`invalid --mnt-volume "${v}": unknown key "${name}"`, MNT_VOLUME_FORM);
+    if (fields.has(name)) throw usage(`invalid --mnt-volume "${v}": "${name}" given twice`, MNT_VOLUME_FORM);
+    fields.set(name, value);
+  }
+  const name = fields.get('name');
+  const target = fields.get('target');
+  const kind = fields.get('kind') ?? 'host';
+  if (name === undefined || target === undefined || fields.get('source') === undefined) throw usage(`invalid --mnt-volume "${v}": needs name=, source= and target=`, MNT_VOLUME_FORM);
+  if (kind !== 'host') throw usage(`invalid --mnt-volume "${v}": kind must be host (a running pod gains host volumes only)`, MNT_VOLUME_FORM);
+  if (!target.startsWith('/')) throw usage(`invalid --mnt-volume "${v}": target must be an absolute path`, MNT_VOLUME_FORM);
+  const rest = [`kind=host`, `source=${fields.get('source') ?? ''}`, ...(fields.has('readOnly') ? [`readOnly=${fields.get('readOnly') ?? ''}`] : [])];
+  return { volume: volumeFromString([name, ...rest].join(',')), target };
+}
+
 function newApp(image: string): AppArg {
-  return { image, environment: [], mounts: [], userAnnotations: {}, userLabels: {}, annotations: {} };
+  return { image, environment: [], mounts: [], mntVolumes: [], userAnnotations: {}, userLabels: {}, annotations: {} };
 }
 
 function applyAppFlag(app: AppArg, flag: string, v: string): void {
@@ -77,6 +98,7 @@ function applyAppFlag(app: AppArg, flag: string, v: string): void {
     case '--readonly-rootfs': app.readonlyRootfs = parseBool(flag, v); break;
     case '--environment': app.environment.push(keyValue(flag, v)); break;
     case '--mount': app.mounts.push(parseMount(v)); break;
+    case '--mnt-volume': app.mntVolumes.push(parseMntVolume(v)); break;
     case '--memory': app.memory = v; break;
     case '--cpu': app.cpu = v; break;
     case '--cpu-shares': app.cpuShares = parseInteger(flag, v); break;

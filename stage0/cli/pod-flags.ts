@@ -42,6 +42,8 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--readonly-rootfs': { kind: 'bool', app: true, cmds: PER_APP, help: "mount the app's root filesystem read-only", default: 'false' },
   '--environment': { kind: 'value', app: true, cmds: PER_APP, value: 'NAME=VALUE', help: 'set a variable for this app; wins over every other source (repeatable)' },
   '--mount': { kind: 'value', app: true, cmds: PER_APP, value: 'volume=NAME,target=PATH', help: 'mount a pod volume into the app; before any image: into every app (repeatable)' },
+  '--mnt-volume': { kind: 'value', app: true, cmds: ['app-add'], value: 'name=NAME,kind=host,source=PATH,target=PATH[,readOnly=true]',
+    help: 'give the running pod a new host volume and mount it into this app (repeatable)' },
   '--memory': { kind: 'value', app: true, cmds: PER_APP, value: 'SIZE', help: "memory limit, e.g. 50M or 1G (replaces the image's isolator)" },
   '--cpu': { kind: 'value', app: true, cmds: PER_APP, value: 'QUANTITY', help: 'CPU limit, e.g. 500m or 2' },
   '--cpu-shares': { kind: 'value', app: true, cmds: PER_APP, value: 'N', help: 'relative CPU weight, 2..262144 (cgroup v1 shares)' },

@@ -1,4 +1,4 @@
-// The merged rkt configuration: *.json files of auth.d, paths.d and stage1.d from the
+// The merged rkt configuration: *.json files of auth.d, paths.d, stage1.d and registries.d from the
 // system, local and user config directories, later layers overriding earlier ones.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +19,16 @@ export interface DockerAuthEntry {
   source: string;
 }
 
+/**
+ * Our registries.d `registryMirror` kind: images named under these registries are fetched from the mirror
+ * (host[:port]) instead, keeping their own names in the store and for signature checks.
+ */
+export interface RegistryMirrorEntry {
+  registries: string[];
+  mirror: string;
+  source: string;
+}
+
 export interface PathsConfig {
   data?: string;
   stage1Images?: string;
@@ -36,6 +46,8 @@ export interface RktConfig {
   auth: AuthEntry[];
   /** In layer order (system, local, user): a later entry for the same registry wins. */
   dockerAuth: DockerAuthEntry[];
+  /** In layer order: a later entry for the same registry wins. */
+  registryMirrors: RegistryMirrorEntry[];
   paths: PathsConfig;
   stage1: Stage1Config;
 }
@@ -92,12 +104,32 @@ function parseDockerAuth(value: Record<string, unknown>, file: string): DockerAu
   return { registries: registries as string[], credentials: { user, password }, source: file };
 }
 
+const HOST_PORT = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
+
+function parseRegistryMirror(value: Record<string, unknown>, file: string): RegistryMirrorEntry {
+  if (value['rktKind'] !== 'registryMirror') throw new RktError('CONFIG_INVALID', `invalid configuration ${file}: rktKind must be "registryMirror" in registries.d`);
+  const registries = value['registries'];
+  const mirror = value['mirror'];
+  if (!Array.isArray(registries) || registries.length === 0 || !registries.every((r): r is string => typeof r === 'string' && HOST_PORT.test(r))) {
+    throw new RktError('CONFIG_INVALID', `invalid configuration ${file}: "registries" must list registry hosts (host or host:port)`);
+  }
+  if (typeof mirror !== 'string' || !HOST_PORT.test(mirror)) {
+    throw new RktError('CONFIG_INVALID', `invalid configuration ${file}: "mirror" must be a registry host (host or host:port)`);
+  }
+  return { registries, mirror, source: file };
+}
+
+/** The mirror configured for a registry host, if any (the last layer naming it wins). */
+export function mirrorFor(cfg: Pick<RktConfig, 'registryMirrors'>, host: string): RegistryMirrorEntry | undefined {
+  return cfg.registryMirrors.filter((m) => m.registries.includes(host)).at(-1);
+}
+
 export function configLayers(g: Pick<GlobalOptions, 'systemConfig' | 'localConfig' | 'userConfig'>): string[] {
   return [g.systemConfig, g.localConfig, ...(g.userConfig ? [g.userConfig] : [])];
 }
 
 export function loadConfig(g: Pick<GlobalOptions, 'systemConfig' | 'localConfig' | 'userConfig'>): RktConfig {
-  const cfg: RktConfig = { auth: [], dockerAuth: [], paths: {}, stage1: {} };
+  const cfg: RktConfig = { auth: [], dockerAuth: [], registryMirrors: [], paths: {}, stage1: {} };
   for (const layer of configLayers(g)) {
     for (const { file, value } of readJsonFiles(path.join(layer, 'paths.d'))) {
       if (value['rktKind'] !== 'paths') throw new RktError('CONFIG_INVALID', `invalid configuration ${file}: rktKind must be "paths" in paths.d`);
@@ -115,6 +147,9 @@ export function loadConfig(g: Pick<GlobalOptions, 'systemConfig' | 'localConfig'
       if (cfg.stage1.location !== undefined && !/^[a-z]+:\/\//.test(cfg.stage1.location) && !path.isAbsolute(cfg.stage1.location)) {
         throw new RktError('CONFIG_INVALID', `invalid configuration ${file}: stage1 location "${cfg.stage1.location}" must be an absolute path or a URL`);
       }
+    }
+    for (const { file, value } of readJsonFiles(path.join(layer, 'registries.d'))) {
+      cfg.registryMirrors.push(parseRegistryMirror(value, file));
     }
     for (const { file, value } of readJsonFiles(path.join(layer, 'auth.d'))) {
       if (value['rktKind'] === 'dockerAuth') {

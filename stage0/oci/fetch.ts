@@ -2,7 +2,7 @@
 // or local transport), its signature check, and the pull itself.
 import { RktError } from '../../common/errors.js';
 import { endProgress } from '../context/output.js';
-import { configLayers, loadConfig } from '../config/config.js';
+import { configLayers, loadConfig, mirrorFor } from '../config/config.js';
 import type { FetchEnv, PullPolicy } from '../fetch/env.js';
 import { cachedByOrigin } from '../fetch/remote.js';
 import { readBounded } from '../fetch/read-bounded.js';
@@ -38,7 +38,12 @@ async function openSource(env: FetchEnv, ref: OciReference): Promise<OpenedSourc
   const debug = (m: string): void => env.ctx.output.debug(m);
   const layers = env.layers;
   if (ref.transport === 'docker') {
-    const client = new RegistryClient(ref.ref, registryOptions(env, ref.ref));
+    // A mirror replaces the registry (no fallback to it): a host set up to pull only from its mirror never
+    // reaches out on its own. The image keeps its own name, so trust and the store see no difference.
+    const mirror = mirrorFor(loadConfig(g), ref.ref.host);
+    const reach: DockerReference = mirror ? { ...ref.ref, host: mirror.mirror, apiHost: mirror.mirror } : ref.ref;
+    if (mirror) debug(`registry ${ref.ref.host}: fetching from its mirror ${mirror.mirror} (${mirror.source})`);
+    const client = new RegistryClient(reach, registryOptions(env, reach));
     const source = clientImageSource(client);
     return {
       source,

@@ -10,6 +10,11 @@ export interface MountArg {
   target: string;
 }
 
+export interface MntVolumeArg {
+  volume: Volume;
+  target: string;
+}
+
 export interface AppArg {
   image: string;
   /** Words between `--` and `---` (appended to the exec). */
@@ -23,6 +28,8 @@ export interface AppArg {
   readonlyRootfs?: boolean;
   environment: { name: string; value: string }[];
   mounts: MountArg[];
+  /** rkt app add --mnt-volume: host volumes the running pod gains, each mounted into this app. */
+  mntVolumes: MntVolumeArg[];
   memory?: string;
   cpu?: string;
   cpuShares?: number;

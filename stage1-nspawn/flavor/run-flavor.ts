@@ -11,7 +11,8 @@ import { enterPodCgroup } from '../nspawn/cgroup.js';
 import { cgroupLayout, findInPath, insideSystemdUnit, isOverlayfs, machinedReachable, type CgroupLayout } from '../nspawn/host.js';
 import { writeIdentity } from '../nspawn/pod-etc.js';
 import { finishIdmappedOverlays, idmapPodOverlays } from '../nspawn/userns-overlay.js';
-import { prepareVolumes } from '../nspawn/volumes.js';
+import { prepareVolumes, VOLUMES_IN_POD } from '../nspawn/volumes.js';
+import { shareVolumesDir } from '../../stage1-shared/app/host-volumes.js';
 import { POD_DIR_IN_POD, watchdogUnit } from '../nspawn/watchdog.js';
 import { nspawnTraits, type NspawnState, type UserNsOwnership } from './traits.js';
 
@@ -66,6 +67,8 @@ async function prepareLaunch(ctx: RunContext, host: NspawnHost, nets: PodNetwork
     }
   }
   if (args.privateUsers && host.ownership === 'overlay-idmap') await finishIdmappedOverlays(podDir, args.privateUsers.shift, args.privateUsers.count);
+  // Apps added later may bring host volumes (rkt app add --mnt-volume): their binds must reach the pod.
+  if (args.mutable) await shareVolumesDir(ctx.root, VOLUMES_IN_POD);
   const state: NspawnState = {
     machine: machineName(args.uuid), machineId: mid, registered, cgroups, ...(host.ownership !== undefined ? { ownership: host.ownership } : {}),
   };

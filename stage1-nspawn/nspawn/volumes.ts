@@ -7,8 +7,11 @@ import { RktError, errnoCode } from '../../common/errors.js';
 import { podVolumeSeeds, podVolumes, prepareEmptyVolume, type IdRange } from '../../stage1-shared/units/index.js';
 import type { NspawnBind } from './argv.js';
 
+/** Where the pod's volumes are, inside the pod. */
+export const VOLUMES_IN_POD = '/rkt/volumes';
+
 export function volumeInPod(name: string): string {
-  return `/rkt/volumes/${name}`;
+  return `${VOLUMES_IN_POD}/${name}`;
 }
 
 /** Backing directory of an `empty` volume, inside the pod dir (removed with it). */

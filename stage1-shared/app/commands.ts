@@ -25,6 +25,7 @@ import { appEnvInPod, appServiceName } from '../units/app-unit.js';
 import { appFiles, UNIT_DIR } from '../units/pod-units.js';
 import { appSliceName } from '../units/unit-file.js';
 import type { AppFlavor } from './flavor.js';
+import { attachHostVolume, detachHostVolume } from './host-volumes.js';
 import { shiftTree } from './ownership.js';
 import {
   daemonReloadArgv, describeArgv, isActiveArgv, isRunningState, lastLine, parseStartOutcome, parseStopOutcome, resetFailedArgv, startArgv, stopArgv,
@@ -172,7 +173,16 @@ export async function appAdd<S>(flavor: AppFlavor<S>, args: AppEntrypointArgs, p
   const root = stage1RootfsPath(podDir);
   const change = new PodRootChange(root);
   let recorded = false;
+  // Volumes the pod gains with this app (rkt app add --mnt-volume): in the pod before its units name them.
+  const gained = next.volumes.filter((v) => !current.volumes.some((cv) => cv.name === v.name));
+  const attached: string[] = [];
   try {
+    for (const v of gained) {
+      const inPod = flavor.traits.volumePath(v.name);
+      await attachHostVolume(podDir, root, inPod, v);
+      attached.push(inPod);
+      c.debug(`volume ${v.name}: ${v.source ?? ''} bound at ${inPod}${v.readOnly === true ? ' (read-only)' : ''}`);
+    }
     for (const f of [...appFiles(spec).map((x) => x.path), ...appOwnFiles(name), 'etc/passwd', 'etc/group']) await change.remember(f);
     await writeAppFiles(podDir, spec);
     if (shift !== undefined) for (const rel of change.touched()) await shiftTree(path.join(root, rel), shift);
@@ -187,6 +197,7 @@ export async function appAdd<S>(flavor: AppFlavor<S>, args: AppEntrypointArgs, p
   } catch (err) {
     c.debug(`undoing the add: ${err instanceof Error ? err.message : String(err)}`);
     await undo(c, change, recorded ? (r) => { delete r.apps[name]; } : undefined);
+    for (const inPod of attached.reverse()) await detachHostVolume(root, inPod).catch(() => undefined);
     throw err;
   }
 }

@@ -58,7 +58,7 @@ async function refused(h: NspawnHarness, args: string[], pattern: RegExp): Promi
 }
 
 /**
- * The whole life of a sandbox: add two apps, start them, enter one, stop it (exit code recorded), restart
+ * The whole life of a sandbox: add two apps (one bringing host volumes), start them, enter one, stop it (exit code recorded), restart
  * it (its tree kept, a second journal run), remove it, add another, bad input refused with the pod unharmed,
  * stop the pod, gc, nothing left on the host.
  */
@@ -72,7 +72,17 @@ export async function sandboxLifecycleBody(h: NspawnHarness, aci: string): Promi
   const { uuid } = sb;
   assert.equal((await ok(h, ['app', 'list', '--no-legend', uuid])).trim(), '');
 
-  await ok(h, ['app', 'add', uuid, loop, '--name=a']);
+  // app a brings two host volumes: one through a symlink, read-write; one read-only
+  const data = path.join(h.dirs.root, 'host-data');
+  const conf = path.join(h.dirs.root, 'host-conf');
+  fs.mkdirSync(data);
+  fs.mkdirSync(conf);
+  fs.writeFileSync(path.join(conf, 'setting'), 'from-the-host\n');
+  fs.symlinkSync(data, `${data}-link`);
+  await refused(h, ['app', 'add', uuid, loop, '--name=a', `--mnt-volume=name=data,kind=host,source=${data}-missing,target=/data`], /volume "data": source .*-missing: ENOENT/);
+  await ok(h, ['app', 'add', uuid, loop, '--name=a', `--mnt-volume=name=data,kind=host,source=${data}-link,target=/data`,
+    `--mnt-volume=name=conf,kind=host,source=${conf},target=/etc/conf,readOnly=true`]);
+  await refused(h, ['app', 'add', uuid, once, '--name=x', `--mnt-volume=name=data,kind=host,source=${conf},target=/d`], /already has a volume named "data"/);
   await ok(h, ['app', 'add', uuid, once, '--name=b', '--environment=GREETING=hi']);
   assert.match(await ok(h, ['app', 'list', uuid]), /^NAME\s+STATE\na\s+created\nb\s+created\n$/);
   const manifest = JSON.parse(await ok(h, ['cat-manifest', uuid])) as { apps: { name: string }[] };
@@ -89,6 +99,11 @@ export async function sandboxLifecycleBody(h: NspawnHarness, aci: string): Promi
   const entered = await h.rkt(['enter', '--app=a', uuid, '/bin/sh', '-c', 'echo entered-a; touch /kept-across-restarts']);
   assert.equal(entered.exitCode, 0, entered.stderr);
   assert.match(entered.stdout, /entered-a/);
+  const vols = await h.rkt(['enter', '--app=a', uuid, '/bin/sh', '-c',
+    'cat /etc/conf/setting; echo from-the-app > /data/out; if touch /etc/conf/x 2>/dev/null; then echo conf-writable; else echo conf-read-only; fi']);
+  assert.equal(vols.exitCode, 0, vols.stderr);
+  assert.match(vols.stdout, /from-the-host\nconf-read-only/, vols.stdout);
+  assert.equal(fs.readFileSync(path.join(data, 'out'), 'utf8'), 'from-the-app\n');
 
   await refused(h, ['app', 'start', uuid, '--app=a'], /already running/);
   await refused(h, ['app', 'rm', uuid, '--app=a'], /running.*stop it first|is running/);
@@ -133,6 +148,8 @@ export async function sandboxLifecycleBody(h: NspawnHarness, aci: string): Promi
   await ok(h, ['gc', '--grace-period=0s']);
   assert.deepEqual(mountsUnder(sb.dir), []);
   assert.deepEqual(processesIn(sb.dir), []);
+  // removing the pod unmounted its volumes first: the host's files are all there
+  assert.deepEqual([fs.readFileSync(path.join(data, 'out'), 'utf8'), fs.readFileSync(path.join(conf, 'setting'), 'utf8')], ['from-the-app\n', 'from-the-host\n']);
   const report = await settledLeaks(before, ours);
   assert.deepEqual(report, { leaked: [], vanished: [] }, describeLeaks(report));
 }

@@ -1,4 +1,5 @@
 // `rkt cri`: the Kubernetes CRI (runtime.v1) endpoint, in the foreground until SIGINT or SIGTERM.
+import { loadConfig, mirrorFor } from '../../config/config.js';
 import type { GlobalOptions } from '../../context/global-options.js';
 import type { CommandModule } from '../registry.js';
 import { waitForStopSignal } from '../stop-signal.js';
@@ -35,7 +36,11 @@ export const criCommand: CommandModule = {
             dataDir: ctx.globals.dir,
             rktGlobalArgs: childGlobalArgs(ctx.globals),
             podNetwork: flags.net,
-            images: { verifyPrefixes: flags.verifyPrefix, insecureRegistries: flags.insecureRegistry },
+            images: {
+              verifyPrefixes: flags.verifyPrefix,
+              insecureRegistries: flags.insecureRegistry,
+              mirrorOf: (host) => mirrorFor(loadConfig(ctx.globals), host)?.mirror,
+            },
             log: (line) => ctx.output.warn(line),
             debug: (line) => ctx.output.debug(line),
           });

@@ -16,8 +16,10 @@ import type { RktCli } from '../rkt-cli.js';
 export interface ImagePolicyConfig {
   /** References under these prefixes (host[/repo...]) must verify; others are fetched without signatures. */
   verifyPrefixes: readonly string[];
-  /** Registries (host[:port]) reached over plain HTTP or with unverified TLS. */
+  /** Registries (host[:port]) reached over plain HTTP or with unverified TLS; a registry's mirror counts too. */
   insecureRegistries: readonly string[];
+  /** The mirror rkt fetches a registry's images from (registries.d), read at each pull. */
+  mirrorOf: (host: string) => string | undefined;
 }
 
 function parseRef(image: string): DockerReference {
@@ -62,7 +64,8 @@ export class ImagePolicy {
     const text = formatDockerReference(ref);
     const insecure: string[] = [];
     if (!this.cfg.verifyPrefixes.some((p) => underPrefix(text, p))) insecure.push('image');
-    if (this.cfg.insecureRegistries.includes(ref.host)) insecure.push('http', 'tls');
+    const mirror = this.cfg.mirrorOf(ref.host);
+    if (this.cfg.insecureRegistries.includes(ref.host) || (mirror !== undefined && this.cfg.insecureRegistries.includes(mirror))) insecure.push('http', 'tls');
     const args = ['fetch', '--pull-policy=update', '--full'];
     let authDir: string | undefined;
     const creds = credentials(auth);
