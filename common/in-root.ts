@@ -81,6 +81,18 @@ export async function ensureDirInRoot(root: string, p: string): Promise<void> {
   }
 }
 
+/** Like ensureDirInRoot, but the last component is an empty file (a mount point for a file). */
+export async function ensureFileInRoot(root: string, p: string): Promise<void> {
+  if ((await resolveInRoot(root, p)) !== undefined) return;
+  const parts = p.split('/').filter((x) => x !== '' && x !== '.');
+  const name = parts.pop();
+  if (name === undefined || name === '..') throw new Error(`path "${p}" names no file in the image`);
+  const dir = `/${parts.join('/')}`;
+  await ensureDirInRoot(root, dir);
+  const parent = (await resolveInRoot(root, dir)) ?? root;
+  await fs.writeFile(path.join(parent, name), '', { flag: 'a', mode: 0o644 });
+}
+
 /**
  * Writes `content` to `rel` under a pod's tree with exactly `mode`, creating parent directories. Whatever
  * was there is removed first, so a symlink the image or stage1 carries (resolv.conf often is one) is

@@ -1,4 +1,4 @@
-// The merged rkt configuration: *.json files of auth.d, paths.d, stage1.d and registries.d from the
+// The merged rkt configuration: *.json files of auth.d, paths.d, stage1.d and mirrors.d from the
 // system, local and user config directories, later layers overriding earlier ones.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,7 @@ export interface DockerAuthEntry {
 }
 
 /**
- * Our registries.d `registryMirror` kind: images named under these registries are fetched from the mirror
+ * Our mirrors.d `registryMirror` kind: images named under these registries are fetched from the mirror
  * (host[:port]) instead, keeping their own names in the store and for signature checks.
  */
 export interface RegistryMirrorEntry {
@@ -107,7 +107,7 @@ function parseDockerAuth(value: Record<string, unknown>, file: string): DockerAu
 const HOST_PORT = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
 
 function parseRegistryMirror(value: Record<string, unknown>, file: string): RegistryMirrorEntry {
-  if (value['rktKind'] !== 'registryMirror') throw new RktError('CONFIG_INVALID', `invalid configuration ${file}: rktKind must be "registryMirror" in registries.d`);
+  if (value['rktKind'] !== 'registryMirror') throw new RktError('CONFIG_INVALID', `invalid configuration ${file}: rktKind must be "registryMirror" in mirrors.d`);
   const registries = value['registries'];
   const mirror = value['mirror'];
   if (!Array.isArray(registries) || registries.length === 0 || !registries.every((r): r is string => typeof r === 'string' && HOST_PORT.test(r))) {
@@ -148,7 +148,7 @@ export function loadConfig(g: Pick<GlobalOptions, 'systemConfig' | 'localConfig'
         throw new RktError('CONFIG_INVALID', `invalid configuration ${file}: stage1 location "${cfg.stage1.location}" must be an absolute path or a URL`);
       }
     }
-    for (const { file, value } of readJsonFiles(path.join(layer, 'registries.d'))) {
+    for (const { file, value } of readJsonFiles(path.join(layer, 'mirrors.d'))) {
       cfg.registryMirrors.push(parseRegistryMirror(value, file));
     }
     for (const { file, value } of readJsonFiles(path.join(layer, 'auth.d'))) {

@@ -40,7 +40,7 @@ test('pod command helpers: running states, stop outcomes, start counts', () => {
   assert.equal(nextStartCount(undefined), 1);
   assert.equal(nextStartCount('2\n'), 3);
   assert.equal(nextStartCount('junk'), 1);
-  assert.equal(describeArgv(stopArgv('app-a.service', 5)), '/bin/sh -c <script> app-a.service 5');
+  assert.equal(describeArgv(stopArgv('app-a.service', 5, 'rkt-reaper@a.service')), '/bin/sh -c <script> app-a.service 5 rkt-reaper@a.service');
 });
 
 /**

@@ -22,7 +22,7 @@ import { buildAppSpec, enterProfileOf, writeAppFiles } from '../app-files.js';
 import { debugLog } from '../entrypoint.js';
 import { readStage1Record, updateStage1Record, type Stage1Record } from '../record/stage1-record.js';
 import { appEnvInPod, appServiceName } from '../units/app-unit.js';
-import { appFiles, UNIT_DIR } from '../units/pod-units.js';
+import { appFiles, reaperUnitName, UNIT_DIR } from '../units/pod-units.js';
 import { appSliceName } from '../units/unit-file.js';
 import type { AppFlavor } from './flavor.js';
 import { attachHostVolume, detachHostVolume } from './host-volumes.js';
@@ -258,8 +258,8 @@ export async function appStop<S>(flavor: AppFlavor<S>, args: AppEntrypointArgs, 
   const c = await context(flavor, args, podDir);
   if (c.rec.apps[args.app] === undefined) throw unknownApp(args);
   const timeout = args.timeoutSeconds ?? DEFAULT_STOP_TIMEOUT_S;
-  // The script waits up to the timeout, then up to 10 s after SIGKILL.
-  const r = await inPod(c, stopArgv(c.unit, timeout), (timeout + 10) * 1000 + QUICK_MS);
+  // The script waits up to the timeout, then up to 10 s after SIGKILL, then up to 30 s for the reaper.
+  const r = await inPod(c, stopArgv(c.unit, timeout, reaperUnitName(args.app)), (timeout + 40) * 1000 + QUICK_MS);
   const outcome = parseStopOutcome(r.stdout);
   if (r.code !== 0 || outcome === undefined || outcome === 'still-running') {
     throw new RktError('STAGE1', `cannot stop app "${args.app}": ${outcome === 'still-running' ? 'it is still running 10 s after SIGKILL' : lastLine(r.stderr) || `exit status ${r.code}`}`);

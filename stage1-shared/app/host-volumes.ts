@@ -33,21 +33,30 @@ export async function attachHostVolume(podDir: string, root: string, inPod: stri
   const source = v.source;
   if (v.kind !== 'host' || source === undefined) throw new RktError('POD_INVALID', `volume "${v.name}": only host volumes can join a running pod`);
   const target = path.join(root, inPod);
-  await fs.mkdir(target, { recursive: true });
+  // A file is bound on a file (kubelet's /etc/hosts and termination-log are files), anything else on a directory.
+  const isDir = (await fs.stat(source)).isDirectory();
+  const mountPoint = async (p: string): Promise<void> => {
+    if (isDir) await fs.mkdir(p, { recursive: true });
+    else {
+      await fs.mkdir(path.dirname(p), { recursive: true });
+      await fs.writeFile(p, '', { flag: 'a' });
+    }
+  };
+  await mountPoint(target);
   const what = `cannot give the pod volume "${v.name}"`;
   if (v.readOnly !== true) {
     await mount(['--bind', source, target], what);
     return;
   }
   const staging = stagingDir(podDir, v.name);
-  await fs.mkdir(staging, { recursive: true });
+  await mountPoint(staging);
   try {
     await mount(['--bind', source, staging], what);
     await mount(['-o', 'remount,bind,ro,nosuid,nodev', staging], what);
     await mount(['--bind', staging, target], what);
   } finally {
     await umount(staging);
-    await fs.rmdir(staging).catch(() => undefined);
+    await fs.rmdir(staging).catch(() => fs.unlink(staging)).catch(() => undefined);
   }
 }
 
@@ -55,7 +64,8 @@ export async function attachHostVolume(podDir: string, root: string, inPod: stri
 export async function detachHostVolume(root: string, inPod: string): Promise<void> {
   const target = path.join(root, inPod);
   await umount(target);
-  await fs.rmdir(target).catch(() => undefined);
+  // not recursive: should the unmount have failed, what is below is the host's
+  await fs.rmdir(target).catch(() => fs.unlink(target)).catch(() => undefined);
 }
 
 /**

@@ -58,26 +58,30 @@ export function parseStartOutcome(stdout: string): StartOutcome | undefined {
 export type StopOutcome = 'not-running' | 'stopped' | 'killed' | 'still-running';
 
 /**
- * `sh -c SCRIPT sh <unit> <timeout s>`: the unit's own KillSignal (SIGTERM, or an OCI image's StopSignal) to
- * all its processes, as `systemctl stop` would, then SIGKILL once `timeout` seconds passed; waits until
- * the unit is down (its ExecStopPost= hooks done) so the reaper has recorded the exit status.
+ * `sh -c SCRIPT sh <unit> <timeout s> <reaper unit>`: the unit's own KillSignal (SIGTERM, or an OCI image's
+ * StopSignal) to all its processes, as `systemctl stop` would, then SIGKILL once `timeout` seconds passed;
+ * waits until the unit is down, then until its reaper has stopped too (up to 30 s), so that the exit status
+ * is recorded when the script answers: the reaper is a unit of its own, and on a loaded TCG guest it was
+ * seen finishing well after the app's unit was down.
  */
 export const STOP_SCRIPT = `PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
-u="$1"; t="$2"
-running() { case "$(systemctl is-active "$u" 2>/dev/null)" in active|activating|deactivating|reloading|refreshing) return 0 ;; esac; return 1; }
+u="$1"; t="$2"; r="$3"
+busy() { case "$(systemctl is-active "$1" 2>/dev/null)" in active|activating|deactivating|reloading|refreshing) return 0 ;; esac; return 1; }
+running() { busy "$u"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 wait_down() { end=$(( $(now_ms) + $1 )); while running; do [ "$(now_ms)" -ge "$end" ] && return 1; sleep 0.05; done; return 0; }
-running || { echo not-running; exit 0; }
+reaped() { [ -z "$r" ] && return 0; end=$(( $(now_ms) + 30000 )); while busy "$r"; do [ "$(now_ms)" -ge "$end" ] && return 0; sleep 0.05; done; return 0; }
+running || { reaped; echo not-running; exit 0; }
 sig="$(systemctl show -P KillSignal "$u")"
 systemctl kill --signal="\${sig:-15}" "$u" || exit 1
-wait_down $(( t * 1000 )) && { echo stopped; exit 0; }
+wait_down $(( t * 1000 )) && { reaped; echo stopped; exit 0; }
 systemctl kill --signal=9 "$u" 2>/dev/null
-wait_down 10000 && { echo killed; exit 0; }
+wait_down 10000 && { reaped; echo killed; exit 0; }
 echo still-running; exit 3
 `;
 
-export function stopArgv(unit: string, timeoutSeconds: number): string[] {
-  return [SH, '-c', STOP_SCRIPT, 'sh', unit, String(timeoutSeconds)];
+export function stopArgv(unit: string, timeoutSeconds: number, reaperUnit: string): string[] {
+  return [SH, '-c', STOP_SCRIPT, 'sh', unit, String(timeoutSeconds), reaperUnit];
 }
 
 export function parseStopOutcome(stdout: string): StopOutcome | undefined {

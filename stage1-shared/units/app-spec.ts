@@ -7,7 +7,7 @@ import {
 } from '../../common/appc/index.js';
 import { RktError } from '../../common/errors.js';
 import { appCapabilities } from './capabilities.js';
-import { ensureDirInRoot, resolveInRoot } from '../../common/in-root.js';
+import { ensureDirInRoot, ensureFileInRoot, resolveInRoot } from '../../common/in-root.js';
 import { appSeccompFilter, type SeccompFilter } from './seccomp.js';
 import { appStopSignal } from './stop-signal.js';
 import { resolveAppIdentity, type AppIdentity } from './users.js';
@@ -140,10 +140,21 @@ function binds(o: AppSpecOptions, app: App): AppBind[] {
   return out;
 }
 
+/** Whether a host volume is a single file (its mount point in the app must be a file too). */
+async function isFileVolume(vol: Volume | undefined): Promise<boolean> {
+  if (vol?.kind !== 'host' || vol.source === undefined) return false;
+  return fs.stat(vol.source).then((st) => !st.isDirectory(), () => false);
+}
+
 /** The binds, with the volumes' mount points created in the app's rootfs (systemd needs them to exist). */
 async function volumeBinds(o: AppSpecOptions, app: App): Promise<AppBind[]> {
   const all = binds(o, app);
-  for (const b of all.slice(o.etcBinds.length)) await ensureDirInRoot(o.appRootfs, b.target);
+  const vols = [...podVolumes(o.pod).values()];
+  for (const b of all.slice(o.etcBinds.length)) {
+    const vol = vols.find((v) => o.volumePath(v.name) === b.source);
+    if (await isFileVolume(vol)) await ensureFileInRoot(o.appRootfs, b.target);
+    else await ensureDirInRoot(o.appRootfs, b.target);
+  }
   return all;
 }
 

@@ -18,7 +18,7 @@ export const REAPER_SCRIPT = '/usr/lib/rkt-units/reaper';
 export const UNIT_DIR = 'etc/systemd/system';
 export const READY_UNIT = 'rkt-ready.service';
 
-function reaperUnitName(app: string): string {
+export function reaperUnitName(app: string): string {
   return `rkt-reaper@${app}.service`;
 }
 

@@ -192,9 +192,17 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   assert.equal((sbs['annotations'] as Msg)['example.com/note'], 'kept');
 
   const script = 'echo started-$GREETING; i=0; while true; do i=$((i+1)); echo tick-$i; sleep 1; done';
+  // kubelet's volumes: a host directory that does not exist yet (read-write) and a file (read-only)
+  const volDir = path.join(e.h.dirs.root, `cri-volume-${handler}`);
+  const noteFile = path.join(e.h.dirs.root, `cri-note-${handler}`);
+  fs.writeFileSync(noteFile, 'note-from-the-host\n');
+  const mounts = [
+    { container_path: '/data', host_path: volDir, readonly: false, propagation: 'PROPAGATION_PRIVATE' },
+    { container_path: '/etc/note', host_path: noteFile, readonly: true, propagation: 'PROPAGATION_PRIVATE' },
+  ];
   const cid = String((await rt['CreateContainer']!({
     pod_sandbox_id: sbId,
-    config: { metadata: { name: 'ticker', attempt: 0 }, image: { image: imageRef }, command: ['/bin/sh', '-c'], args: [script], envs: [{ key: 'GREETING', value: Buffer.from('cri') }], log_path: 'ticker/0.log', labels: { role: 'tick' } },
+    config: { metadata: { name: 'ticker', attempt: 0 }, image: { image: imageRef }, command: ['/bin/sh', '-c'], args: [script], envs: [{ key: 'GREETING', value: Buffer.from('cri') }], log_path: 'ticker/0.log', labels: { role: 'tick' }, mounts },
     sandbox_config: cfg,
   }))['container_id']);
   assert.match(cid, /^[0-9a-f]{64}$/);
@@ -209,6 +217,10 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   const ex = await rt['ExecSync']!({ container_id: cid, cmd: ['/bin/sh', '-c', 'echo out-$GREETING; echo err >&2; exit 3'], timeout: 60 });
   assert.equal(Buffer.from(ex['stdout'] as Buffer).toString().trim(), 'out-cri');
   assert.equal(ex['exit_code'], 3);
+  const vols = await rt['ExecSync']!({ container_id: cid, cmd: ['/bin/sh', '-c', 'cat /etc/note; echo from-the-container > /data/out; if echo x >> /etc/note 2>/dev/null; then echo note-writable; else echo note-read-only; fi'], timeout: 60 });
+  assert.equal(Buffer.from(vols['stdout'] as Buffer).toString(), 'note-from-the-host\nnote-read-only\n');
+  assert.equal(fs.readFileSync(path.join(volDir, 'out'), 'utf8'), 'from-the-container\n');
+  assert.deepEqual(((await status())['mounts'] as Msg[]).map((m) => [m['container_path'], m['readonly']]), [['/data', false], ['/etc/note', true]]);
   const url = String((await rt['Exec']!({ container_id: cid, cmd: ['/bin/sh', '-c', 'echo streamed-$GREETING; exit 4'], stdout: true, stderr: true }))['url']);
   const streamed = await wsExec(url);
   assert.equal(streamed.stdout.trim(), 'streamed-cri');

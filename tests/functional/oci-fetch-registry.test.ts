@@ -73,6 +73,22 @@ test('docker:// over TLS with token auth and auth.d credentials; pull policies; 
     assert.equal(list.exitCode, 0, list.stderr);
     assert.match(list.stdout, new RegExp(`${id}\\s+127\\.0\\.0\\.1-${authReg.port}/acme/web:1\\.0`));
 
+    // A mirror (mirrors.d) serves another registry's names: the image keeps the name it was asked by.
+    const mirrors = path.join(e.dirs.localConfig, 'mirrors.d');
+    await fs.mkdir(mirrors, { recursive: true });
+    await fs.writeFile(path.join(mirrors, 'm.json'), JSON.stringify({ rktKind: 'registryMirror', rktVersion: 'v1', registries: ['registry.example.test'], mirror: authReg.host }));
+    const viaMirror = await e.rkt(['--insecure-options=image', '--debug', 'fetch', '--full', 'docker://registry.example.test/acme/web:1.0']);
+    assert.equal(viaMirror.exitCode, 0, viaMirror.stderr);
+    assert.equal(viaMirror.stdout.trim(), id);
+    assert.match(viaMirror.stderr, new RegExp(`registry registry\\.example\\.test: fetching from its mirror 127\\.0\\.0\\.1:${authReg.port}`));
+    const named = await e.rkt(['image', 'list', '--full', '--no-legend', '--fields=id,name']);
+    assert.match(named.stdout, new RegExp(`${id}\\s+registry\\.example\\.test/acme/web:1\\.0`), named.stdout);
+    const config = await e.rkt(['config']);
+    assert.match(config.stdout, /"rktKind": "registryMirror"/);
+    await fs.writeFile(path.join(mirrors, 'bad.json'), JSON.stringify({ rktKind: 'registryMirror', rktVersion: 'v1', registries: ['a b'], mirror: 'x' }));
+    assertRefused(await e.rkt(['--insecure-options=image', 'fetch', 'docker://registry.example.test/acme/web:1.0']), /bad\.json: "registries" must list registry hosts/);
+    await fs.rm(mirrors, { recursive: true });
+
     const never = await e.rkt(['--insecure-options=image', 'fetch', '--pull-policy=never', `docker://${authReg.host}/acme/other:2`]);
     assertRefused(never, /acme\/other:2 is not in the store and --pull-policy=never/);
 

@@ -19,6 +19,7 @@ export const configCommand: CommandModule = {
           for (const d of cfg.dockerAuth) {
             stage0.push({ rktVersion: 'v1', rktKind: 'dockerAuth', registries: d.registries, credentials: redact({ ...d.credentials }) });
           }
+          for (const m of cfg.registryMirrors) stage0.push({ rktVersion: 'v1', rktKind: 'registryMirror', registries: m.registries, mirror: m.mirror });
           stage0.push({ rktVersion: 'v1', rktKind: 'paths', data: cfg.paths.data ?? ctx.globals.dir, 'stage1-images': cfg.paths.stage1Images ?? '' });
           stage0.push({ rktVersion: 'v1', rktKind: 'stage1', ...cfg.stage1 });
           ctx.output.out(JSON.stringify({ stage0 }, null, opts.prettyPrint ? '\t' : undefined));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ContainerConfig, PodSandboxConfig } from '../messages.js';
+import type { ContainerConfig, Mount, PodSandboxConfig } from '../messages.js';
 import { SANDBOX_ANNOTATION, parseSandboxRecord, type SandboxRecord } from '../records.js';
-import { appNameFor, containerAddArgs, imageArgument } from './container-args.js';
+import { appNameFor, containerAddArgs, imageArgument, mountArgs } from './container-args.js';
 import { criLogLine } from './container-logs.js';
 import { sandboxArgs } from './sandboxes.js';
 
@@ -43,7 +43,14 @@ test('command replaces the Entrypoint, the rest and args replace Cmd; env, user,
 });
 
 test('what rkt cannot do is refused before any change', () => {
-  assert.throws(() => containerAddArgs('U', 'a', config({ mounts: [{ container_path: '/etc/hosts', host_path: '/x', readonly: false, propagation: 'PROPAGATION_PRIVATE' }] }), 'k=v'), /mounts are not supported yet \(\/etc\/hosts\)/);
+  const mount = (over: Partial<Mount>): Mount => ({ container_path: '/data', host_path: '/srv/d', readonly: false, propagation: 'PROPAGATION_PRIVATE', ...over });
+  assert.deepEqual(mountArgs('web-0', [mount({}), mount({ container_path: '/etc/conf', host_path: '/srv/c', readonly: true })]), [
+    '--mnt-volume=name=web-0-m0,kind=host,source=/srv/d,target=/data,readOnly=false',
+    '--mnt-volume=name=web-0-m1,kind=host,source=/srv/c,target=/etc/conf,readOnly=true',
+  ]);
+  assert.throws(() => mountArgs('a', [mount({ propagation: 'PROPAGATION_BIDIRECTIONAL' })]), /propagation PROPAGATION_BIDIRECTIONAL is not supported/);
+  assert.throws(() => mountArgs('a', [mount({ host_path: 'rel' })]), /must be absolute/);
+  assert.throws(() => mountArgs('a', [mount({ host_path: '/a,b' })]), /comma/);
   assert.throws(() => containerAddArgs('U', 'a', config({ tty: true }), 'k=v'), /tty/);
   assert.throws(() => containerAddArgs('U', 'a', config({ image: null }), 'k=v'), /image.image is empty/);
 });

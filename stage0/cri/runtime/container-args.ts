@@ -2,7 +2,7 @@
 // change to the pod; what it does differently is in docs/cri.md.
 import { DEFAULT_APP_CAPABILITIES } from '../../../common/appc/default-capabilities.js';
 import { invalidArgument } from '../errors.js';
-import type { ContainerConfig, Int64 } from '../messages.js';
+import type { ContainerConfig, Int64, Mount } from '../messages.js';
 
 /** An appc app name for the container: kubelet's name plus attempt (lowercase, digits and dashes). */
 export function appNameFor(name: string, attempt: number): string {
@@ -24,12 +24,29 @@ export function imageArgument(image: string): string {
   return `docker://${image}`;
 }
 
+/**
+ * Each host mount becomes a volume the pod gains with the app (--mnt-volume), named after the app. Mount
+ * propagation other than private is refused: the pod's copy of a volume receives nothing from the host once
+ * bound, and nothing the pod mounts reaches the host.
+ */
+export function mountArgs(app: string, mounts: readonly Mount[]): string[] {
+  return mounts.map((m, i) => {
+    if (!m.container_path.startsWith('/') || !m.host_path.startsWith('/')) {
+      throw invalidArgument(`mount ${m.host_path} -> ${m.container_path}: both paths must be absolute`);
+    }
+    if ([m.container_path, m.host_path].some((p) => p.includes(','))) {
+      throw invalidArgument(`mount ${m.host_path} -> ${m.container_path}: paths with a comma are not supported`);
+    }
+    if (m.propagation !== '' && m.propagation !== 'PROPAGATION_PRIVATE') {
+      throw invalidArgument(`mount ${m.container_path}: propagation ${m.propagation} is not supported (only private)`);
+    }
+    return `--mnt-volume=name=${app}-m${i},kind=host,source=${m.host_path},target=${m.container_path},readOnly=${m.readonly}`;
+  });
+}
+
 export function containerAddArgs(uuid: string, app: string, cfg: ContainerConfig, annotation: string): string[] {
   const image = cfg.image?.image ?? '';
   if (image === '') throw invalidArgument('ContainerConfig.image.image is empty');
-  if (cfg.mounts.length > 0) {
-    throw invalidArgument(`container mounts are not supported yet (${cfg.mounts.map((m) => m.container_path).join(', ')}): a running rkt pod cannot gain host mounts`);
-  }
   if (cfg.tty || cfg.stdin) throw invalidArgument('stdin and tty containers are not supported (attach streams output only)');
   const args = ['app', 'add', uuid, imageArgument(image), '--pull-policy=never', `--name=${app}`];
   const sc = cfg.linux?.security_context;
@@ -61,6 +78,7 @@ export function containerAddArgs(uuid: string, app: string, cfg: ContainerConfig
     if (int(r.cpu_shares) > 0) args.push(`--cpu-shares=${int(r.cpu_shares)}`);
     if (int(r.oom_score_adj) !== 0) args.push(`--oom-score-adj=${int(r.oom_score_adj)}`);
   }
+  args.push(...mountArgs(app, cfg.mounts));
   args.push(`--annotation=${annotation}`);
   const imageArgs = [...cfg.command.slice(1), ...cfg.args];
   if (imageArgs.length > 0) args.push('--', ...imageArgs, '---');

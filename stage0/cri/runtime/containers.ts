@@ -1,5 +1,6 @@
 // Containers are the apps of a sandbox pod: created with `rkt app add`, run with `rkt app start/stop`, gone with
 // `rkt app rm`. Their state is the app's own files (readAppStatus), their identity a derived id.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { readAppStatus, type AppStatus } from '../../app/app-state.js';
@@ -30,9 +31,14 @@ export async function createContainer(rt: CriRuntime, sandboxId: string, cfg: Co
     labels: { ...cfg.labels },
     annotations: { ...cfg.annotations },
     logPath: cfg.log_path === '' ? '' : path.resolve(sb.record.logDirectory || '/', cfg.log_path),
-    mounts: [],
+    mounts: cfg.mounts.map((m) => ({ ...m })),
     createdAt: nowNs(),
   };
+  // kubelet's hostPath volumes and its per-pod files exist already; a missing directory is made, as
+  // containerd and Docker do, so a fresh emptyDir-like path works.
+  for (const m of cfg.mounts) {
+    if (path.isAbsolute(m.host_path)) await fs.mkdir(m.host_path, { recursive: true }).catch(() => undefined);
+  }
   const withImage: ContainerConfig = { ...cfg, image: { ...(cfg.image ?? { annotations: {}, user_specified_image: '', runtime_handler: '' }), image: imageRef } };
   await rt.rkt.run(containerAddArgs(sb.snap.uuid, app, withImage, `${CONTAINER_ANNOTATION}=${JSON.stringify(record)}`), { grpcCode: GrpcStatus.INVALID_ARGUMENT });
   return record.id;

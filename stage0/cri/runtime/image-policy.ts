@@ -18,7 +18,7 @@ export interface ImagePolicyConfig {
   verifyPrefixes: readonly string[];
   /** Registries (host[:port]) reached over plain HTTP or with unverified TLS; a registry's mirror counts too. */
   insecureRegistries: readonly string[];
-  /** The mirror rkt fetches a registry's images from (registries.d), read at each pull. */
+  /** The mirror rkt fetches a registry's images from (mirrors.d), read at each pull. */
   mirrorOf: (host: string) => string | undefined;
 }
 
