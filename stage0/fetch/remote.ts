@@ -24,11 +24,11 @@ export interface RemoteRequest {
   readonly expected?: AppRef;
 }
 
-/** The stored image last fetched from this URL (or OCI reference); when verifying, only one that was verified then. */
+/** The stored image last fetched from this URL (or OCI reference, its aliases' too); when verifying, only one that was verified then. */
 export async function cachedByOrigin(env: FetchEnv, url: string): Promise<ImageInfo | undefined> {
   const images = await env.store.listImages();
   return images
-    .filter((i: ImageInfo) => i.origin === url && (!env.verify || i.signatureVerified === true))
+    .filter((i: ImageInfo) => (i.origin === url || (i.aliases ?? []).some((a) => a.reference === url)) && (!env.verify || i.signatureVerified === true))
     .sort((a: ImageInfo, b: ImageInfo) => b.importTime.getTime() - a.importTime.getTime())[0];
 }
 

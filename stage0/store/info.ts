@@ -18,6 +18,15 @@ export interface ImageInfo {
   verifiedBy?: string;
   /** Set for OCI/Docker images; ACIs have none. */
   oci?: OciImageInfo;
+  /** Other names the same image was imported under (another tag, another registry): it answers to each. */
+  aliases?: ImageAlias[];
+}
+
+export interface ImageAlias {
+  name: string;
+  labels: Record<string, string>;
+  /** The reference that name was fetched by (OCI images). */
+  reference?: string;
 }
 
 export interface OciLayerInfo {
@@ -51,6 +60,7 @@ interface InfoJson {
   signatureVerified?: boolean;
   verifiedBy?: string;
   oci?: OciImageInfo;
+  aliases?: ImageAlias[];
 }
 
 export function serializeInfo(info: ImageInfo): string {
@@ -68,6 +78,7 @@ export function serializeInfo(info: ImageInfo): string {
   if (info.signatureVerified !== undefined) j.signatureVerified = info.signatureVerified;
   if (info.verifiedBy !== undefined) j.verifiedBy = info.verifiedBy;
   if (info.oci !== undefined) j.oci = info.oci;
+  if (info.aliases !== undefined && info.aliases.length > 0) j.aliases = info.aliases;
   return JSON.stringify(j, null, 1) + '\n';
 }
 
@@ -95,13 +106,7 @@ export function parseInfo(text: string, file: string): ImageInfo {
     if (Number.isNaN(d.getTime())) throw bad(file, `${k} is not a date`);
     return d;
   };
-  const labels: Record<string, string> = {};
-  const rawLabels = o['labels'];
-  if (typeof rawLabels !== 'object' || rawLabels === null || Array.isArray(rawLabels)) throw bad(file, 'labels must be an object');
-  for (const [k, val] of Object.entries(rawLabels)) {
-    if (typeof val !== 'string') throw bad(file, `label ${k} must be a string`);
-    labels[k] = val;
-  }
+  const labels = parseLabels(o['labels'], 'labels', file);
   const size = o['size'];
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw bad(file, 'size must be a non-negative integer');
   const info: ImageInfo = { id: str('id'), name: str('name'), labels, importTime: date('importTime'), lastUsed: date('lastUsed'), size };
@@ -122,7 +127,33 @@ export function parseInfo(text: string, file: string): ImageInfo {
   const vb = optStr('verifiedBy');
   if (vb !== undefined) info.verifiedBy = vb;
   if (o['oci'] !== undefined) info.oci = parseOciInfo(o['oci'], file);
+  if (o['aliases'] !== undefined) info.aliases = parseAliases(o['aliases'], file);
   return info;
+}
+
+function parseLabels(v: unknown, what: string, file: string): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(file, `${what} must be an object`);
+  const labels: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val !== 'string') throw bad(file, `${what === 'labels' ? 'label' : `${what} label`} ${k} must be a string`);
+    labels[k] = val;
+  }
+  return labels;
+}
+
+function parseAliases(v: unknown, file: string): ImageAlias[] {
+  if (!Array.isArray(v)) throw bad(file, 'aliases must be a list');
+  return v.map((a: unknown, i) => {
+    if (typeof a !== 'object' || a === null || Array.isArray(a)) throw bad(file, `aliases[${i}] must be an object`);
+    const r = a as Record<string, unknown>;
+    if (typeof r['name'] !== 'string' || r['name'] === '') throw bad(file, `aliases[${i}].name must be a string`);
+    const alias: ImageAlias = { name: r['name'], labels: parseLabels(r['labels'], `aliases[${i}]`, file) };
+    if (r['reference'] !== undefined) {
+      if (typeof r['reference'] !== 'string') throw bad(file, `aliases[${i}].reference must be a string`);
+      alias.reference = r['reference'];
+    }
+    return alias;
+  });
 }
 
 const OCI_DIGEST = /^sha256:[0-9a-f]{64}$/;

@@ -9,7 +9,7 @@ import { serializeImageManifest, type ImageManifest } from '../../common/appc/in
 import { digestHex as hexOf } from '../oci/digest.js';
 import { fsyncPath, makeWorkDir, pathExists, removeViaTmp, writeFileAtomic } from './fsutil.js';
 import { withLock } from './locks.js';
-import { readInfo, serializeInfo, type ImageInfo, type OciImageInfo } from './info.js';
+import { readInfo, serializeInfo, type ImageAlias, type ImageInfo, type OciImageInfo } from './info.js';
 import {
   imageDir, imageLockFile, infoFile, layerDir, layerInfoFile, layerLockFile, layerRootfs, ociBlobFile, type StoreLayout,
 } from './layout.js';
@@ -84,6 +84,19 @@ export interface OciImport {
   signatureVerified: boolean;
 }
 
+const sameAlias = (a: ImageAlias, b: ImageAlias): boolean =>
+  a.name === b.name && a.reference === b.reference && a.labels['version'] === b.labels['version'];
+
+/**
+ * The newest name becomes the image's own; the name it had joins its aliases, so a second tag or registry of
+ * the same manifest keeps answering by both (docker and CRI list every tag of one image).
+ */
+export function renamedAliases(existing: ImageInfo, next: ImageAlias): ImageAlias[] {
+  const before: ImageAlias = { name: existing.name, labels: existing.labels, ...(existing.oci ? { reference: existing.oci.reference } : {}) };
+  const all = [...(existing.aliases ?? []), before].filter((a) => !sameAlias(a, next));
+  return all.filter((a, i) => all.findIndex((b) => sameAlias(a, b)) === i);
+}
+
 /** Publishes an OCI image whose layers are all in the store; idempotent like importAci. */
 export async function importOciImage(layout: StoreLayout, imp: OciImport): Promise<string> {
   const id = ociImageId(imp.manifestBytes);
@@ -109,6 +122,7 @@ export async function importOciImage(layout: StoreLayout, imp: OciImport): Promi
       if (existing) {
         // The same manifest again (another tag, or a re-pull): keep it; a verified fetch upgrades the record,
         // an unverified one never downgrades it.
+        existing.aliases = renamedAliases(existing, { name: imp.name, labels: imp.labels, reference: imp.oci.reference });
         existing.origin = imp.oci.reference;
         if (existing.oci) existing.oci.reference = imp.oci.reference;
         if (imp.signatureVerified) {

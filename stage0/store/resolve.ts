@@ -38,12 +38,12 @@ export async function resolveImageId(layout: StoreLayout, input: string): Promis
   return matches[0] as string;
 }
 
-/** The most recently imported image with this name whose labels include all of `labels`. */
+/** The most recently imported image with this name (its own or an alias) whose labels include all of `labels`. */
 export function pickByName(infos: readonly ImageInfo[], name: string, labels: Record<string, string> = {}): ImageInfo | undefined {
   let best: ImageInfo | undefined;
+  const matches = (n: string, have: Record<string, string>): boolean => n === name && Object.entries(labels).every(([k, v]) => have[k] === v);
   for (const info of infos) {
-    if (info.name !== name) continue;
-    if (!Object.entries(labels).every(([k, v]) => info.labels[k] === v)) continue;
+    if (!matches(info.name, info.labels) && !(info.aliases ?? []).some((a) => matches(a.name, a.labels))) continue;
     if (!best || info.importTime.getTime() > best.importTime.getTime()) best = info;
   }
   return best;

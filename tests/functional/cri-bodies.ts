@@ -307,3 +307,25 @@ export async function badRequestsBody(e: CriEnv): Promise<void> {
   assert.deepEqual((await rt['ListPodSandbox']!({}))['items'], []);
   assert.equal((await e.h.rkt(['list', '--no-legend'])).stdout.trim(), '');
 }
+
+/** One image under two tags: one image with both repo tags, found by either; removing it by one removes it under both (critest's rule). */
+export async function imageTagsBody(e: CriEnv): Promise<void> {
+  const img = e.client.image;
+  const second = `${e.reg.host}/cri/busybox:stable`;
+  await e.reg.pushOciLayout(path.join(e.h.dirs.root, 'cri-layout'), 'cri/busybox:stable', { layoutTag: '1.0' });
+  const id1 = String((await img['PullImage']!({ image: { image: e.image } }))['image_ref']);
+  const id2 = String((await img['PullImage']!({ image: { image: second } }))['image_ref']);
+  assert.equal(id2, id1, 'the same manifest is one image');
+  const listed = ((await img['ListImages']!({}))['images'] as Msg[]).filter((i) => i['id'] === id1);
+  assert.equal(listed.length, 1);
+  assert.deepEqual([...(listed[0]!['repo_tags'] as string[])].sort(), [e.image, second].sort());
+  const byFirst = (await img['ImageStatus']!({ image: { image: e.image } }))['image'];
+  assert.deepEqual((await img['ImageStatus']!({ image: { image: second } }))['image'], byFirst);
+  // rkt itself finds it by the older tag too, without asking the registry
+  const cached = await e.h.rkt(['--insecure-options=image', 'fetch', '--full', '--pull-policy=never', `docker://${e.image}`]);
+  assert.equal(cached.exitCode, 0, cached.stderr);
+  assert.equal(cached.stdout.trim().split('\n').at(-1), id1);
+  await img['RemoveImage']!({ image: { image: second } });
+  assert.equal((await img['ImageStatus']!({ image: { image: e.image } }))['image'], null);
+  assert.equal((await img['ImageStatus']!({ image: { image: second } }))['image'], null);
+}

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import { makeKvmHarness, skipReason as kvmSkip } from './kvm-helpers.js';
 import { makeNspawnHarness, skipReason as nspawnSkip, type NspawnHarness } from './nspawn-helpers.js';
-import { badRequestsBody, kubeletSequenceBody, makeCriEnv, teardownCri, type CriEnv } from './cri-bodies.js';
+import { badRequestsBody, imageTagsBody, kubeletSequenceBody, makeCriEnv, teardownCri, type CriEnv } from './cri-bodies.js';
 
 const withEnv = (harness: () => Promise<NspawnHarness>, fn: (e: CriEnv) => Promise<void>) => async (): Promise<void> => {
   const h = await harness();
@@ -29,3 +29,5 @@ for (const f of handlers) {
 }
 
 test('cri: bad requests answered with the right gRPC codes, nothing changed', { skip: nspawnSkip() }, withEnv(makeNspawnHarness, badRequestsBody));
+
+test('cri: one image pulled by two tags has both, answers by either, and is removed by one', { skip: nspawnSkip() }, withEnv(makeNspawnHarness, imageTagsBody));

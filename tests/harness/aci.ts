@@ -68,7 +68,9 @@ export async function runRkt(args: readonly string[], opts: RunOptions = {}): Pr
     timeout: opts.timeoutMs ?? 120_000,
     stripFinalNewline: false,
   });
-  return { exitCode: r.exitCode ?? 254, stdout: String(r.stdout), stderr: String(r.stderr) };
+  // a killed-by-timeout rkt prints nothing itself: say so, or the failure reads as a silent 254
+  const stderr = r.timedOut ? `${String(r.stderr)}[test harness: rkt killed after ${opts.timeoutMs ?? 120_000} ms]` : String(r.stderr);
+  return { exitCode: r.exitCode ?? 254, stdout: String(r.stdout), stderr };
 }
 
 /** Applets symlinked to busybox when `busybox: true`. */

@@ -47,11 +47,10 @@ export class ImagePolicy {
     if (/^sha512-[0-9a-f]+$/.test(image)) return images.find((i) => i.id === image || i.id.startsWith(image));
     const want = parseRef(image);
     const wantText = formatDockerReference(want);
-    return images.find((i) => {
-      const have = parseRef(i.oci!.reference);
+    return images.find((i) => references(i).some((have) => {
       if (formatDockerReference(have) === wantText) return true;
       return want.digest !== undefined && i.oci!.manifestDigest === want.digest.text && formatDockerReference(have, false) === formatDockerReference(want, false);
-    });
+    }));
   }
 
   async resolveLocal(image: string): Promise<string | undefined> {
@@ -106,13 +105,27 @@ function credentials(auth: AuthConfig | null): { user: string; password: string 
   return undefined;
 }
 
+/** Every registry reference a stored OCI image was pulled by: its newest, then its aliases'. */
+function references(i: ImageInfo): DockerReference[] {
+  const texts = [i.oci!.reference, ...(i.aliases ?? []).flatMap((a) => (a.reference !== undefined ? [a.reference] : []))];
+  return texts.flatMap((t) => {
+    try {
+      return [parseRef(t)];
+    } catch {
+      return []; // a docker-archive: or oci-layout origin is no registry reference
+    }
+  });
+}
+
 /** Image message of the CRI: tags and digests as kubelet compares them. */
 export function imageMessage(i: ImageInfo): Record<string, unknown> {
-  const ref = parseRef(i.oci!.reference);
+  const refs = references(i);
+  const tags = refs.flatMap((r) => (r.tag !== undefined ? [`${formatDockerReference(r, false)}:${r.tag}`] : []));
+  const digests = refs.map((r) => `${formatDockerReference(r, false)}@${i.oci!.manifestDigest}`);
   return {
     id: i.id,
-    repo_tags: ref.tag !== undefined ? [`${formatDockerReference(ref, false)}:${ref.tag}`] : [],
-    repo_digests: [`${formatDockerReference(ref, false)}@${i.oci!.manifestDigest}`],
+    repo_tags: [...new Set(tags)],
+    repo_digests: [...new Set(digests)],
     size: String(i.size),
     uid: null,
     username: '',
