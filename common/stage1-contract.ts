@@ -13,6 +13,8 @@ export const ANNOTATION_APP_ADD = 'coreos.com/rkt/stage1/app/add';
 export const ANNOTATION_APP_RM = 'coreos.com/rkt/stage1/app/rm';
 export const ANNOTATION_APP_START = 'coreos.com/rkt/stage1/app/start';
 export const ANNOTATION_APP_STOP = 'coreos.com/rkt/stage1/app/stop';
+/** An extension of ours (optional): the apps' current CPU and memory use, for the CRI's stats RPCs. */
+export const ANNOTATION_APP_STATS = 'rkt-ts/stage1/app/stats';
 
 /** The interface version our own stage1s declare (and the newest this stage0 speaks). */
 export const STAGE1_INTERFACE_VERSION = 5;
@@ -20,7 +22,7 @@ export const STAGE1_INTERFACE_VERSION = 5;
 /** Env var carrying the fd of the pod directory, exclusively flock'ed, inherited by the run entrypoint. */
 export const LOCK_FD_ENV = 'RKT_LOCK_FD';
 
-export type Stage1Entrypoint = 'run' | 'enter' | 'gc' | 'stop' | AppEntrypoint;
+export type Stage1Entrypoint = 'run' | 'enter' | 'gc' | 'stop' | AppEntrypoint | 'app-stats';
 export type AppEntrypoint = 'app-add' | 'app-rm' | 'app-start' | 'app-stop';
 
 export interface Stage1Entrypoints {
@@ -33,6 +35,7 @@ export interface Stage1Entrypoints {
   'app-rm'?: string;
   'app-start'?: string;
   'app-stop'?: string;
+  'app-stats'?: string;
   /** Declared interface version; 1 when the annotation is absent (as rkt). */
   interfaceVersion: number;
 }
@@ -65,6 +68,7 @@ export function readStage1Entrypoints(annotations: ReadonlyArray<{ name: string;
   set('app-rm', ANNOTATION_APP_RM);
   set('app-start', ANNOTATION_APP_START);
   set('app-stop', ANNOTATION_APP_STOP);
+  set('app-stats', ANNOTATION_APP_STATS);
   return out;
 }
 
@@ -281,6 +285,66 @@ export function parseAppArgs(argv: readonly string[], ep: AppEntrypoint): AppEnt
     out.timeoutSeconds = Number(t);
   }
   return out;
+}
+
+// ---------------------------------------------------------------- app/stats
+
+/** One app's use now; absent fields are what its cgroup cannot tell (no memory controller: RSS stands in). */
+export interface AppStats {
+  running: boolean;
+  /** Cumulative CPU time of the app's unit. */
+  cpuUsageNs?: number;
+  memoryUsageBytes?: number;
+  workingSetBytes?: number;
+  rssBytes?: number;
+}
+
+/** What app/stats prints on stdout, as one JSON object. */
+export interface PodStats {
+  /** When it was read: nanoseconds since the epoch, as a decimal string (beyond 2^53). */
+  timestampNs: string;
+  apps: Record<string, AppStats>;
+}
+
+/** app/stats' argv: `[--debug] <uuid>`; it answers for every app of the pod. */
+export function buildStatsArgs(a: { debug: boolean; uuid: string }): string[] {
+  return [...(a.debug ? ['--debug'] : []), a.uuid];
+}
+
+export function parseStatsArgs(argv: readonly string[]): { debug: boolean; uuid: string } {
+  const p = scan(argv, { bools: ['--debug'], values: [], entrypoint: 'app-stats' });
+  return { debug: p.bools.has('--debug'), uuid: onePositional(p.positionals, 'app-stats') };
+}
+
+/** Parses app/stats' stdout strictly: a stage1 is a separate program, its answer is input. */
+export function parsePodStats(text: string): PodStats {
+  const bad = (why: string): RktError => new RktError('STAGE1', `stage1 app-stats printed no valid answer: ${why}`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw bad('not JSON');
+  }
+  if (typeof v !== 'object' || v === null) throw bad('not an object');
+  const o = v as Record<string, unknown>;
+  if (typeof o['timestampNs'] !== 'string' || !/^[0-9]+$/.test(o['timestampNs'])) throw bad('timestampNs must be a decimal string');
+  const rawApps = o['apps'];
+  if (typeof rawApps !== 'object' || rawApps === null || Array.isArray(rawApps)) throw bad('apps must be an object');
+  const apps: Record<string, AppStats> = {};
+  for (const [name, raw] of Object.entries(rawApps)) {
+    if (typeof raw !== 'object' || raw === null) throw bad(`apps.${name} must be an object`);
+    const r = raw as Record<string, unknown>;
+    if (typeof r['running'] !== 'boolean') throw bad(`apps.${name}.running must be a boolean`);
+    const a: AppStats = { running: r['running'] };
+    for (const k of ['cpuUsageNs', 'memoryUsageBytes', 'workingSetBytes', 'rssBytes'] as const) {
+      const x = r[k];
+      if (x === undefined) continue;
+      if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw bad(`apps.${name}.${k} must be a non-negative integer`);
+      a[k] = x;
+    }
+    apps[name] = a;
+  }
+  return { timestampNs: o['timestampNs'], apps };
 }
 
 // ---------------------------------------------------------------- shared scanning

@@ -61,16 +61,27 @@ export async function spawnEntrypoint(podDir: string, entrypoint: string, args: 
  * a failure becomes one error line from rkt carrying the stage1's own last line, instead of two.
  */
 export async function runAppEntrypoint(podDir: string, entrypoint: string, args: string[], out: Output, debug: boolean): Promise<void> {
-  out.debug(`running ${[entrypoint, ...args].map(shellQuote).join(' ')} (cwd ${podDir})`);
+  await callAppEntrypoint(podDir, entrypoint, args, (l) => out.debug(l), debug, 'inherit');
+}
+
+/** Like runAppEntrypoint, for an entrypoint whose answer is its stdout (app/stats). */
+export async function captureAppEntrypoint(podDir: string, entrypoint: string, args: string[], debugLine: (l: string) => void, debug: boolean): Promise<string> {
+  return callAppEntrypoint(podDir, entrypoint, args, debugLine, debug, 'pipe');
+}
+
+async function callAppEntrypoint(
+  podDir: string, entrypoint: string, args: string[], debugLine: (l: string) => void, debug: boolean, stdout: 'inherit' | 'pipe',
+): Promise<string> {
+  debugLine(`running ${[entrypoint, ...args].map(shellQuote).join(' ')} (cwd ${podDir})`);
   const env = { ...process.env };
   delete env[LOCK_FD_ENV];
-  const child = execa(entrypoint, args, { cwd: podDir, stdin: 'ignore', stdout: 'inherit', stderr: 'pipe', reject: false, env, extendEnv: false });
+  const child = execa(entrypoint, args, { cwd: podDir, stdin: 'ignore', stdout, stderr: 'pipe', reject: false, env, extendEnv: false });
   if (debug) child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
   const r = await child;
   if (r.failed && r.exitCode === undefined && r.signal === undefined) {
     throw new RktError('STAGE1', `cannot execute stage1 entrypoint ${entrypoint}: ${r.shortMessage}`);
   }
-  if (r.exitCode === 0) return;
+  if (r.exitCode === 0) return stdout === 'pipe' ? String(r.stdout ?? '') : '';
   const lines = String(r.stderr ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const hint = lines.find((l) => l.startsWith('hint:'))?.slice(5).trim();
   const errors = lines.filter((l) => !l.startsWith('hint:'));

@@ -2,7 +2,7 @@
 // one pod-side script: polling from the host would cost a guest-agent round trip per poll under kvm.
 
 const SYSTEMCTL = '/usr/bin/systemctl';
-const SH = '/bin/sh';
+export const SH = '/bin/sh';
 
 /** `systemctl is-active` answers in which the unit still has processes or jobs: rkt app calls it running. */
 const RUNNING_STATES = new Set(['active', 'activating', 'deactivating', 'reloading', 'refreshing']);

@@ -249,6 +249,22 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   const listed = (await rt['ListContainers']!({ filter: { pod_sandbox_id: sbId, label_selector: { role: 'tick' } } }))['containers'] as Msg[];
   assert.deepEqual(listed.map((c) => c['id']), [cid]);
 
+  // Stats from the app's cgroup in the pod (the guest for kvm): the ticker has used CPU and holds memory.
+  const value = (m: unknown): number => Number(((m ?? {}) as Msg)['value'] ?? -1);
+  const cs = (await rt['ContainerStats']!({ container_id: cid }))['stats'] as Msg;
+  assert.equal((cs['attributes'] as Msg)['id'], cid);
+  assert.notEqual(String((cs['cpu'] as Msg)['timestamp']), '0');
+  assert.ok(value((cs['cpu'] as Msg)['usage_core_nano_seconds']) > 0, JSON.stringify(cs));
+  assert.ok(value((cs['memory'] as Msg)['working_set_bytes']) > 0, JSON.stringify(cs));
+  const byLabel = (await rt['ListContainerStats']!({ filter: { pod_sandbox_id: sbId, label_selector: { role: 'tick' } } }))['stats'] as Msg[];
+  assert.deepEqual(byLabel.map((x) => (x['attributes'] as Msg)['id']), [cid]);
+  assert.deepEqual((await rt['ListContainerStats']!({ filter: { label_selector: { role: 'nobody' } } }))['stats'], []);
+  const ps = (await rt['PodSandboxStats']!({ pod_sandbox_id: sbId }))['stats'] as Msg;
+  assert.equal((ps['attributes'] as Msg)['id'], sbId);
+  assert.ok(value(((ps['linux'] as Msg)['cpu'] as Msg)['usage_core_nano_seconds']) >= value((cs['cpu'] as Msg)['usage_core_nano_seconds']));
+  assert.ok((((ps['linux'] as Msg)['containers']) as Msg[]).some((x) => (x['attributes'] as Msg)['id'] === cid));
+  assert.ok(((await rt['ListPodSandboxStats']!({}))['stats'] as Msg[]).some((x) => (x['attributes'] as Msg)['id'] === sbId));
+
   // The endpoint dies; pods keep running; a new endpoint sees them and resumes the log without duplicates.
   await stopCri(e, 'SIGKILL');
   await sleep(2_000);
@@ -292,6 +308,9 @@ export async function badRequestsBody(e: CriEnv): Promise<void> {
   assert.equal(await grpcCode(rt['ContainerStatus']!({ container_id: 'f'.repeat(64) })), NOT_FOUND);
   assert.equal(await grpcCode(rt['StartContainer']!({ container_id: 'f'.repeat(64) })), NOT_FOUND);
   assert.equal(await grpcCode(rt['ExecSync']!({ container_id: 'nope', cmd: ['true'] })), NOT_FOUND);
+  assert.equal(await grpcCode(rt['ContainerStats']!({ container_id: 'f'.repeat(64) })), NOT_FOUND);
+  assert.equal(await grpcCode(rt['PodSandboxStats']!({ pod_sandbox_id: ghost })), NOT_FOUND);
+  assert.deepEqual((await rt['ListContainerStats']!({}))['stats'], []);
   assert.equal(await grpcCode(rt['CreateContainer']!({ pod_sandbox_id: ghost, config: { metadata: { name: 'x' }, image: { image: e.image } } })), NOT_FOUND);
   assert.equal(await grpcCode(rt['StopPodSandbox']!({ pod_sandbox_id: ghost })), 0, 'stopping an unknown sandbox succeeds');
   assert.equal(await grpcCode(rt['RemovePodSandbox']!({ pod_sandbox_id: ghost })), 0);

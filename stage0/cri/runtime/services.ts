@@ -15,6 +15,7 @@ import { imageMessage } from './image-policy.js';
 import { requireSandbox } from './cri-pods.js';
 import { listPodSandboxes, removePodSandbox, runPodSandbox, sandboxIp, sandboxState, stopPodSandbox, type SandboxFilter } from './sandboxes.js';
 import { dateNs } from '../records.js';
+import { StatsReader, type ContainerStatsFilter, type PodSandboxStatsFilter } from './stats.js';
 
 type Req = Record<string, unknown>;
 type Handler = (req: Req) => Promise<Record<string, unknown>>;
@@ -45,6 +46,7 @@ function requireId(r: Req, k: string, rpc: string): string {
 export function runtimeService(rt: CriRuntime, streaming: StreamingServer): UntypedServiceImplementation {
   const u = (name: string, fn: Handler) => unary(name, rt, fn);
   const handlers = [...rt.handlers.keys()].filter((h) => h !== '');
+  const stats = new StatsReader(rt);
   return {
     Version: u('Version', async () => ({ version: '0.1.0', runtime_name: 'rkt', runtime_version: RKT_VERSION, runtime_api_version: 'v1' })),
     Status: u('Status', async () => ({
@@ -93,6 +95,15 @@ export function runtimeService(rt: CriRuntime, streaming: StreamingServer): Unty
       const c = await rt.containers.require(requireId(r, 'container_id', 'ContainerStatus'));
       return { status: containerStatusMessage(await viewContainer(c)), info: {} };
     }),
+    ContainerStats: u('ContainerStats', async (r) => {
+      const c = await rt.containers.require(requireId(r, 'container_id', 'ContainerStats'));
+      const [one] = await stats.containers({ id: c.record.id, pod_sandbox_id: c.sandbox.snap.uuid, label_selector: {} });
+      if (one === undefined) throw notFound(`container ${c.record.id} not found`);
+      return { stats: one };
+    }),
+    ListContainerStats: u('ListContainerStats', async (r) => ({ stats: await stats.containers(r['filter'] as ContainerStatsFilter | null) })),
+    PodSandboxStats: u('PodSandboxStats', async (r) => ({ stats: await stats.sandbox(await requireSandbox(rt.dataDir, requireId(r, 'pod_sandbox_id', 'PodSandboxStats'))) })),
+    ListPodSandboxStats: u('ListPodSandboxStats', async (r) => ({ stats: await stats.sandboxes(r['filter'] as PodSandboxStatsFilter | null) })),
     UpdateContainerResources: u('UpdateContainerResources', async () => {
       throw unimplemented('UpdateContainerResources: a running rkt app\'s limits are fixed when it is added');
     }),
