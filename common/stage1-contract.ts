@@ -15,6 +15,8 @@ export const ANNOTATION_APP_START = 'coreos.com/rkt/stage1/app/start';
 export const ANNOTATION_APP_STOP = 'coreos.com/rkt/stage1/app/stop';
 /** An extension of ours (optional): the apps' current CPU and memory use, for the CRI's stats RPCs. */
 export const ANNOTATION_APP_STATS = 'rkt-ts/stage1/app/stats';
+/** An extension of ours (optional): new memory and CPU limits for an app (CRI UpdateContainerResources). */
+export const ANNOTATION_APP_UPDATE = 'rkt-ts/stage1/app/update';
 
 /** The interface version our own stage1s declare (and the newest this stage0 speaks). */
 export const STAGE1_INTERFACE_VERSION = 5;
@@ -22,7 +24,7 @@ export const STAGE1_INTERFACE_VERSION = 5;
 /** Env var carrying the fd of the pod directory, exclusively flock'ed, inherited by the run entrypoint. */
 export const LOCK_FD_ENV = 'RKT_LOCK_FD';
 
-export type Stage1Entrypoint = 'run' | 'enter' | 'gc' | 'stop' | AppEntrypoint | 'app-stats';
+export type Stage1Entrypoint = 'run' | 'enter' | 'gc' | 'stop' | AppEntrypoint | 'app-stats' | 'app-update';
 export type AppEntrypoint = 'app-add' | 'app-rm' | 'app-start' | 'app-stop';
 
 export interface Stage1Entrypoints {
@@ -36,6 +38,7 @@ export interface Stage1Entrypoints {
   'app-start'?: string;
   'app-stop'?: string;
   'app-stats'?: string;
+  'app-update'?: string;
   /** Declared interface version; 1 when the annotation is absent (as rkt). */
   interfaceVersion: number;
 }
@@ -69,6 +72,7 @@ export function readStage1Entrypoints(annotations: ReadonlyArray<{ name: string;
   set('app-start', ANNOTATION_APP_START);
   set('app-stop', ANNOTATION_APP_STOP);
   set('app-stats', ANNOTATION_APP_STATS);
+  set('app-update', ANNOTATION_APP_UPDATE);
   return out;
 }
 
@@ -345,6 +349,50 @@ export function parsePodStats(text: string): PodStats {
     apps[name] = a;
   }
   return { timestampNs: o['timestampNs'], apps };
+}
+
+// ---------------------------------------------------------------- app/update
+
+/** app/update's argv: `[--debug] --app=<name> [--memory=<bytes>] [--cpu-quota=<percent>] [--cpu-shares=<n>] <uuid>`. */
+export interface LimitsUpdateArgs {
+  debug: boolean;
+  app: string;
+  uuid: string;
+  memoryMax?: number;
+  /** Percent of one CPU (CPUQuota=). */
+  cpuQuotaPercent?: number;
+  cpuShares?: number;
+}
+
+export function buildUpdateArgs(a: LimitsUpdateArgs): string[] {
+  return [
+    ...(a.debug ? ['--debug'] : []), `--app=${a.app}`,
+    ...(a.memoryMax !== undefined ? [`--memory=${a.memoryMax}`] : []),
+    ...(a.cpuQuotaPercent !== undefined ? [`--cpu-quota=${a.cpuQuotaPercent}`] : []),
+    ...(a.cpuShares !== undefined ? [`--cpu-shares=${a.cpuShares}`] : []),
+    a.uuid,
+  ];
+}
+
+export function parseUpdateArgs(argv: readonly string[]): LimitsUpdateArgs {
+  const ep = 'app-update';
+  const p = scan(argv, { bools: ['--debug'], values: ['--app', '--memory', '--cpu-quota', '--cpu-shares'], entrypoint: ep });
+  const app = p.values.get('--app');
+  if (app === undefined || !isACName(app)) throw contractError(ep, `--app: expected an app name, got "${app ?? ''}"`);
+  const out: LimitsUpdateArgs = { debug: p.bools.has('--debug'), app, uuid: onePositional(p.positionals, ep) };
+  const positive = (flag: string): number | undefined => {
+    const v = p.values.get(flag);
+    if (v === undefined) return undefined;
+    if (!/^[1-9][0-9]*$/.test(v) || !Number.isSafeInteger(Number(v))) throw contractError(ep, `${flag}: expected a positive integer, got "${v}"`);
+    return Number(v);
+  };
+  const memory = positive('--memory');
+  const quota = positive('--cpu-quota');
+  const shares = positive('--cpu-shares');
+  if (memory !== undefined) out.memoryMax = memory;
+  if (quota !== undefined) out.cpuQuotaPercent = quota;
+  if (shares !== undefined) out.cpuShares = shares;
+  return out;
 }
 
 // ---------------------------------------------------------------- shared scanning

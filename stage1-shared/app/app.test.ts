@@ -20,9 +20,9 @@ import { PodRootChange } from './root-change.js';
 const run = promisify(execFile);
 const UUID = '11111111-2222-4333-8444-555555555555';
 
-test('verbs: the wrappers pass add|rm|start|stop|stats first; anything else is a usage error', async () => {
+test('verbs: the wrappers pass add|rm|start|stop|stats|update first; anything else is a usage error', async () => {
   assert.equal(parseAppVerb('add'), 'add');
-  assert.throws(() => parseAppVerb('restart'), /expected one of add, rm, start, stop, stats first, got "restart"/);
+  assert.throws(() => parseAppVerb('restart'), /expected one of add, rm, start, stop, stats, update first, got "restart"/);
   assert.throws(() => parseAppVerb(undefined), /got ""/);
   assert.equal(appEntrypointName(['stop', '--app=a', UUID]), 'app-stop');
   assert.equal(appEntrypointName(['--app=a']), 'app');

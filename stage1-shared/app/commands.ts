@@ -26,6 +26,7 @@ import { appFiles, reaperUnitName, UNIT_DIR } from '../units/pod-units.js';
 import { appSliceName } from '../units/unit-file.js';
 import type { AppFlavor } from './flavor.js';
 import { attachHostVolume, detachHostVolume } from './host-volumes.js';
+import { limitDropIns } from './limits.js';
 import { shiftTree } from './ownership.js';
 import {
   daemonReloadArgv, describeArgv, isActiveArgv, isRunningState, lastLine, parseStartOutcome, parseStopOutcome, resetFailedArgv, startArgv, stopArgv,
@@ -69,8 +70,10 @@ async function context<S>(flavor: AppFlavor<S>, args: AppEntrypointArgs, podDir:
 }
 
 async function inPod<S>(c: Ctx<S>, argv: readonly string[], timeoutMs = QUICK_MS): Promise<{ code: number; stdout: string; stderr: string }> {
+  const started = Date.now();
+  c.debug(`in the pod: ${describeArgv(argv)} ...`);
   const r = await c.flavor.execInPod(c.podDir, c.rec, argv, { timeoutMs });
-  c.debug(`in the pod: ${describeArgv(argv)} -> ${r.code}`);
+  c.debug(`in the pod: ${describeArgv(argv)} -> ${r.code} (${Date.now() - started} ms)`);
   return r;
 }
 
@@ -127,7 +130,7 @@ async function isDir(p: string): Promise<boolean> {
 
 /** Files of the pod root that belong to the app alone (relative to the root), present or not. */
 function appOwnFiles(app: string): string[] {
-  return [`${UNIT_DIR}/${appServiceName(app)}`, `${UNIT_DIR}/${appSliceName(app)}`, appEnvInPod(app).slice(1)];
+  return [`${UNIT_DIR}/${appServiceName(app)}`, `${UNIT_DIR}/${appSliceName(app)}`, appEnvInPod(app).slice(1), ...limitDropIns(app)];
 }
 
 async function waitForStatus(podDir: string, app: string, ms: number): Promise<boolean> {

@@ -45,7 +45,8 @@ async function waitAppState(h: NspawnHarness, uuid: string, app: string, state: 
 }
 
 async function ok(h: NspawnHarness, args: string[]): Promise<string> {
-  const r = await h.rkt(args);
+  // --debug: should it fail (or hang until the harness kills it), its trail says which step and how long each took
+  const r = await h.rkt(['--debug', ...args]);
   assert.equal(r.exitCode, 0, `rkt ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }

@@ -265,6 +265,16 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   assert.ok((((ps['linux'] as Msg)['containers']) as Msg[]).some((x) => (x['attributes'] as Msg)['id'] === cid));
   assert.ok(((await rt['ListPodSandboxStats']!({}))['stats'] as Msg[]).some((x) => (x['attributes'] as Msg)['id'] === sbId));
 
+  // New limits for the running container: the pod's systemd keeps them as drop-ins in the pod's tree
+  await rt['UpdateContainerResources']!({ container_id: cid, linux: { memory_limit_in_bytes: String(96 * 1024 * 1024), cpu_quota: '50000', cpu_period: '100000' } });
+  const control = path.join(e.h.podDir('run', sbId), 'stage1/rootfs/etc/systemd/system.control');
+  const dropIns = (): string[] => (fs.existsSync(control) ? fs.readdirSync(control, { recursive: true }).map(String).filter((f) => f.includes('ticker') && f.endsWith('.conf')) : []);
+  const memoryDropIn = dropIns().find((f) => f.endsWith('50-MemoryMax.conf'));
+  assert.ok(memoryDropIn, `no MemoryMax drop-in: ${dropIns().join(', ')}`);
+  assert.match(fs.readFileSync(path.join(control, memoryDropIn), 'utf8'), /MemoryMax=100663296/);
+  assert.match(fs.readFileSync(path.join(control, memoryDropIn.replace('MemoryMax', 'CPUQuota')), 'utf8'), /CPUQuota=50(\.00)?%/);
+  assert.equal(((await status())['state']), 'CONTAINER_RUNNING');
+
   // The endpoint dies; pods keep running; a new endpoint sees them and resumes the log without duplicates.
   await stopCri(e, 'SIGKILL');
   await sleep(2_000);
@@ -285,6 +295,7 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   assert.notEqual(stopped['finished_at'], '0');
   await rt2['StopContainer']!({ container_id: cid, timeout: 5 }); // idempotent
   await rt2['RemoveContainer']!({ container_id: cid });
+  assert.deepEqual(dropIns(), [], 'a removed container leaves no limits for a namesake');
   assert.equal(await grpcCode(rt2['ContainerStatus']!({ container_id: cid })), NOT_FOUND);
   await rt2['StopPodSandbox']!({ pod_sandbox_id: sbId });
   assert.equal(((await rt2['PodSandboxStatus']!({ pod_sandbox_id: sbId }))['status'] as Msg)['state'], 'SANDBOX_NOTREADY');
@@ -318,7 +329,7 @@ export async function badRequestsBody(e: CriEnv): Promise<void> {
   assert.equal(await grpcCode(rt['RunPodSandbox']!({ config: sandboxConfig('bad', ''), runtime_handler: 'gvisor' })), INVALID_ARGUMENT);
   assert.equal(await grpcCode(rt['RunPodSandbox']!({ config: { metadata: { name: 'x' } } })), INVALID_ARGUMENT, 'metadata without uid/namespace');
   assert.equal(await grpcCode(rt['RunPodSandbox']!({})), INVALID_ARGUMENT);
-  assert.equal(await grpcCode(rt['UpdateContainerResources']!({ container_id: 'x' })), UNIMPLEMENTED);
+  assert.equal(await grpcCode(rt['UpdateContainerResources']!({ container_id: 'x' })), NOT_FOUND);
   assert.equal(await grpcCode(rt['CheckpointContainer']!({ container_id: 'x' })), UNIMPLEMENTED);
   assert.equal(await grpcCode(e.client.image['PullImage']!({ image: { image: 'UPPER/Case' } })), INVALID_ARGUMENT);
   assert.notEqual(await grpcCode(e.client.image['PullImage']!({ image: { image: `${e.reg.host}/cri/absent:1` } })), 0);

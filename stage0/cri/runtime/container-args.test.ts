@@ -80,3 +80,12 @@ test('journal entries become CRI log lines with nanosecond timestamps and the pa
   assert.equal(criLogLine({ MESSAGE: [104, 105], __REALTIME_TIMESTAMP: '1700000000000001', PRIORITY: '3', _LINE_BREAK: 'line-max' }), '2023-11-14T22:13:20.000001000Z stderr P hi\n');
   assert.equal(criLogLine({ __REALTIME_TIMESTAMP: '1' }), undefined);
 });
+
+test('UpdateContainerResources: the limits rkt sets, from the CRI\'s resources', async () => {
+  const { limitsFromResources } = await import('./limits.js');
+  assert.deepEqual(limitsFromResources({ cpu_period: '100000', cpu_quota: '150000', cpu_shares: '512', memory_limit_in_bytes: '1048576', oom_score_adj: '0' }),
+    { memoryMax: 1048576, cpuQuotaPercent: 150, cpuShares: 512 });
+  assert.deepEqual(limitsFromResources({ cpu_period: '0', cpu_quota: '-1', cpu_shares: '0', memory_limit_in_bytes: '0', oom_score_adj: '0' }), {});
+  assert.deepEqual(limitsFromResources(null), {});
+  assert.throws(() => limitsFromResources({ cpu_period: '0', cpu_quota: '0', cpu_shares: '0', memory_limit_in_bytes: '-5', oom_score_adj: '0' }), /negative/);
+});

@@ -3,8 +3,8 @@
 import fs from 'node:fs/promises';
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { RKT_VERSION } from '../../../common/version.js';
-import { invalidArgument, notFound, toServiceError, unimplemented } from '../errors.js';
-import type { AuthConfig, ContainerConfig, ImageSpec, PodSandboxConfig } from '../messages.js';
+import { invalidArgument, notFound, toServiceError } from '../errors.js';
+import type { AuthConfig, ContainerConfig, ImageSpec, LinuxContainerResources, PodSandboxConfig } from '../messages.js';
 import type { StreamingServer } from '../streaming/server.js';
 import type { CriRuntime } from './context.js';
 import {
@@ -15,6 +15,7 @@ import { imageMessage } from './image-policy.js';
 import { requireSandbox } from './cri-pods.js';
 import { listPodSandboxes, removePodSandbox, runPodSandbox, sandboxIp, sandboxState, stopPodSandbox, type SandboxFilter } from './sandboxes.js';
 import { dateNs } from '../records.js';
+import { updateContainerLimits } from './limits.js';
 import { StatsReader, type ContainerStatsFilter, type PodSandboxStatsFilter } from './stats.js';
 
 type Req = Record<string, unknown>;
@@ -104,8 +105,10 @@ export function runtimeService(rt: CriRuntime, streaming: StreamingServer): Unty
     ListContainerStats: u('ListContainerStats', async (r) => ({ stats: await stats.containers(r['filter'] as ContainerStatsFilter | null) })),
     PodSandboxStats: u('PodSandboxStats', async (r) => ({ stats: await stats.sandbox(await requireSandbox(rt.dataDir, requireId(r, 'pod_sandbox_id', 'PodSandboxStats'))) })),
     ListPodSandboxStats: u('ListPodSandboxStats', async (r) => ({ stats: await stats.sandboxes(r['filter'] as PodSandboxStatsFilter | null) })),
-    UpdateContainerResources: u('UpdateContainerResources', async () => {
-      throw unimplemented('UpdateContainerResources: a running rkt app\'s limits are fixed when it is added');
+    UpdateContainerResources: u('UpdateContainerResources', async (r) => {
+      const c = await rt.containers.require(requireId(r, 'container_id', 'UpdateContainerResources'));
+      await updateContainerLimits(rt, c, (r['linux'] as LinuxContainerResources | null) ?? null);
+      return {};
     }),
     ReopenContainerLog: u('ReopenContainerLog', async (r) => {
       const id = requireId(r, 'container_id', 'ReopenContainerLog');
