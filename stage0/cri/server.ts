@@ -9,6 +9,7 @@ import { RktError } from '../../common/errors.js';
 import { BUILTIN_FLAVORS, DEFAULT_FLAVOR } from '../stage1/select.js';
 import { loadCriPackage } from './proto/load.js';
 import { RktCli } from './rkt-cli.js';
+import type { NodeNetwork } from './runtime/cni-config.js';
 import type { CriRuntime } from './runtime/context.js';
 import { ContainerLogs } from './runtime/container-logs.js';
 import { ContainerIndex, containersOf, listSandboxes } from './runtime/cri-pods.js';
@@ -23,7 +24,7 @@ export interface CriServerOptions {
   streamAddress: string;
   dataDir: string;
   rktGlobalArgs: readonly string[];
-  podNetwork: string;
+  podNetwork: NodeNetwork;
   images: ImagePolicyConfig;
   log: (line: string) => void;
   debug: (line: string) => void;

@@ -116,7 +116,9 @@ export async function setupPodNetworks(opts: SetupOptions): Promise<PodNetworks>
         conf: p.conf.json,
         confSource: p.conf.source,
       };
-      if (p.chain.length > 1) a.chain = p.chain;
+      // Always the chain: a .conflist of one plugin has the list as its conf, which that plugin cannot read on DEL
+      // (it would release nothing: a leaked lease per pod).
+      a.chain = p.chain;
       await writeAttachment(opts.podDir, a);
       const out = await addChain(p.chain, {
         pluginDirs, netName: a.netName, containerId: opts.uuid, netnsPath: nsPath, ifName: a.ifName, args: a.args,

@@ -26,7 +26,7 @@ export interface NetAttachment {
   pluginPath: string;
   /** The network's config as loaded (a single plugin's config, or the config list). */
   conf: Record<string, unknown>;
-  /** The plugins in ADD order with what each got on stdin; absent in records of single-plugin networks. */
+  /** The plugins in ADD order with what each got on stdin; absent in records written before it was always kept. */
   chain?: ChainPlugin[];
   /** Where the config came from (file path or "built-in"). */
   confSource: string;

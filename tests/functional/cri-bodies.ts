@@ -20,14 +20,16 @@ export interface CriEnv {
   server: ResultPromise | undefined;
   serverLog: string[];
   client: CriClient;
+  /** More `rkt cri` flags (e.g. --cni-conf-dir). */
+  criArgs?: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 
 /** `rkt cri` on a private socket, over the harness's dirs; resolves once the socket answers Version. */
-export async function startCri(e: { h: { dirs: { globalArgs(): string[] } }; reg: Pick<TestRegistry, 'host'>; socket: string; serverLog: string[] }): Promise<{ server: ResultPromise; client: CriClient }> {
-  const server = execa(process.execPath, [rktBin(), ...e.h.dirs.globalArgs(), '--debug', 'cri', `--listen=unix://${e.socket}`, `--insecure-registry=${e.reg.host}`], { reject: false, all: true });
+export async function startCri(e: { h: { dirs: { globalArgs(): string[] } }; reg: Pick<TestRegistry, 'host'>; socket: string; serverLog: string[]; criArgs?: string[] }): Promise<{ server: ResultPromise; client: CriClient }> {
+  const server = execa(process.execPath, [rktBin(), ...e.h.dirs.globalArgs(), '--debug', 'cri', `--listen=unix://${e.socket}`, `--insecure-registry=${e.reg.host}`, ...(e.criArgs ?? [])], { reject: false, all: true });
   server.all?.on('data', (b: Buffer) => e.serverLog.push(...b.toString().split('\n').filter((l) => l !== '')));
   const client = criClient(e.socket);
   for (let i = 0; ; i++) {
@@ -41,12 +43,12 @@ export async function startCri(e: { h: { dirs: { globalArgs(): string[] } }; reg
   }
 }
 
-export async function makeCriEnv(h: NspawnHarness): Promise<CriEnv> {
+export async function makeCriEnv(h: NspawnHarness, criArgs?: string[]): Promise<CriEnv> {
   const reg = await startRegistry();
   const layout = path.join(h.dirs.root, 'cri-layout');
   await writeLayout(layout, [{ image: await busyboxImage({}), name: '1.0' }]);
   await reg.pushOciLayout(layout, 'cri/busybox:1.0');
-  const e: CriEnv = { h, reg, image: `${reg.host}/cri/busybox:1.0`, socket: path.join(h.dirs.root, 'cri.sock'), server: undefined, serverLog: [], client: undefined as unknown as CriClient };
+  const e: CriEnv = { h, reg, image: `${reg.host}/cri/busybox:1.0`, socket: path.join(h.dirs.root, 'cri.sock'), server: undefined, serverLog: [], client: undefined as unknown as CriClient, ...(criArgs ? { criArgs } : {}) };
   const s = await startCri(e);
   e.server = s.server;
   e.client = s.client;
@@ -82,6 +84,7 @@ async function grpcCode(p: Promise<unknown>): Promise<number> {
 const NOT_FOUND = 5;
 const INVALID_ARGUMENT = 3;
 const UNIMPLEMENTED = 12;
+const FAILED_PRECONDITION = 9;
 
 function sandboxConfig(name: string, logDir: string, hostPort?: number): Msg {
   return {
@@ -358,4 +361,38 @@ export async function imageTagsBody(e: CriEnv): Promise<void> {
   await img['RemoveImage']!({ image: { image: second } });
   assert.equal((await img['ImageStatus']!({ image: { image: e.image } }))['image'], null);
   assert.equal((await img['ImageStatus']!({ image: { image: second } }))['image'], null);
+}
+
+/**
+ * kubelet's pod network: `--cni-conf-dir` with no config yet is NetworkReady=false and RunPodSandbox refused;
+ * once a conflist is there (read at each call), sandboxes join that network, its address reported, torn down on stop.
+ */
+export async function cniConfDirBody(e: CriEnv): Promise<void> {
+  const rt = e.client.runtime;
+  const cniDir = path.join(e.h.dirs.root, 'cni-net.d');
+  const conditions = async (): Promise<Msg[]> => ((await rt['Status']!({}))['status'] as { conditions: Msg[] }).conditions;
+  const netReady = (await conditions()).find((c) => c['type'] === 'NetworkReady')!;
+  assert.equal(netReady['status'], false);
+  assert.equal(netReady['reason'], 'NetworkPluginNotReady');
+  assert.match(String(netReady['message']), /cni-net\.d/);
+  assert.equal(await grpcCode(rt['RunPodSandbox']!({ config: sandboxConfig('early', ''), runtime_handler: 'nspawn' })), FAILED_PRECONDITION);
+
+  const octet = 100 + Math.floor(Math.random() * 100);
+  fs.mkdirSync(cniDir, { recursive: true });
+  fs.writeFileSync(path.join(cniDir, '10-node.conflist'), JSON.stringify({
+    cniVersion: '1.0.0', name: 'node-net',
+    plugins: [{ type: 'bridge', bridge: `rktcni${octet}`, isGateway: true, ipMasq: false,
+      ipam: { type: 'host-local', subnet: `198.19.${octet}.0/24`, dataDir: path.join(e.h.dirs.root, 'cni-ipam') } }],
+  }));
+  fs.writeFileSync(path.join(cniDir, '20-later.conf'), JSON.stringify({ cniVersion: '1.0.0', name: 'not-first', type: 'bridge', bridge: `rktcnx${octet}`,
+    ipam: { type: 'host-local', subnet: `198.19.${octet + 1}.0/24`, dataDir: path.join(e.h.dirs.root, 'cni-ipam') } }));
+  assert.equal((await conditions()).find((c) => c['type'] === 'NetworkReady')!['status'], true);
+  const sbId = String((await rt['RunPodSandbox']!({ config: sandboxConfig('on-node-net', ''), runtime_handler: 'nspawn' }))['pod_sandbox_id']);
+  const st = (await rt['PodSandboxStatus']!({ pod_sandbox_id: sbId }))['status'] as Msg;
+  assert.match(String((st['network'] as Msg)['ip']), new RegExp(`^198\\.19\\.${octet}\\.\\d+$`));
+  await rt['StopPodSandbox']!({ pod_sandbox_id: sbId });
+  await rt['RemovePodSandbox']!({ pod_sandbox_id: sbId });
+  const leases = fs.readdirSync(path.join(e.h.dirs.root, 'cni-ipam', 'node-net')).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
+  assert.deepEqual(leases, [], 'the stopped sandbox gave its address back');
+  await execa('ip', ['link', 'del', `rktcni${octet}`], { reject: false });
 }

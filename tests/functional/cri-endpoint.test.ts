@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import { makeKvmHarness, skipReason as kvmSkip } from './kvm-helpers.js';
 import { makeNspawnHarness, skipReason as nspawnSkip, type NspawnHarness } from './nspawn-helpers.js';
-import { badRequestsBody, imageTagsBody, kubeletSequenceBody, makeCriEnv, teardownCri, type CriEnv } from './cri-bodies.js';
+import { badRequestsBody, cniConfDirBody, imageTagsBody, kubeletSequenceBody, makeCriEnv, teardownCri, type CriEnv } from './cri-bodies.js';
 
-const withEnv = (harness: () => Promise<NspawnHarness>, fn: (e: CriEnv) => Promise<void>) => async (): Promise<void> => {
+const withEnv = (harness: () => Promise<NspawnHarness>, fn: (e: CriEnv) => Promise<void>, criArgs?: (h: NspawnHarness) => string[]) => async (): Promise<void> => {
   const h = await harness();
-  const e = await makeCriEnv(h);
+  const e = await makeCriEnv(h, criArgs?.(h));
   try {
     await fn(e);
   } catch (err) {
@@ -31,3 +31,6 @@ for (const f of handlers) {
 test('cri: bad requests answered with the right gRPC codes, nothing changed', { skip: nspawnSkip() }, withEnv(makeNspawnHarness, badRequestsBody));
 
 test('cri: one image pulled by two tags has both, answers by either, and is removed by one', { skip: nspawnSkip() }, withEnv(makeNspawnHarness, imageTagsBody));
+
+test('cri --cni-conf-dir: not ready until a config is there, then sandboxes join its first network', { skip: nspawnSkip() },
+  withEnv(makeNspawnHarness, cniConfDirBody, (h) => [`--cni-conf-dir=${h.dirs.root}/cni-net.d`]));

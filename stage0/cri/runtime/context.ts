@@ -1,6 +1,7 @@
 // What every CRI handler shares: where the pods are, how to run rkt, and the endpoint's fixed policy.
 import path from 'node:path';
 import type { RktCli } from '../rkt-cli.js';
+import type { NodeNetwork } from './cni-config.js';
 import type { ContainerIndex } from './cri-pods.js';
 import type { ContainerLogs } from './container-logs.js';
 import type { ImagePolicy } from './image-policy.js';
@@ -11,8 +12,8 @@ export interface CriRuntime {
   containers: ContainerIndex;
   logs: ContainerLogs;
   images: ImagePolicy;
-  /** The rkt network sandboxes join unless they ask for the node's (--net=<this>). */
-  podNetwork: string;
+  /** The network sandboxes join unless they ask for the node's (--net=<its name>). */
+  podNetwork: NodeNetwork;
   /** Runtime handler -> --stage1-image value; '' is the default handler. */
   handlers: ReadonlyMap<string, string>;
   debug: (line: string) => void;

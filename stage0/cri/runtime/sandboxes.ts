@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { isSupervisorReady, readNetInfo, readPodPid } from '../../pod/info.js';
 import { probePod } from '../../pod/state.js';
-import { CriError, invalidArgument } from '../errors.js';
+import { CriError, failedPrecondition, invalidArgument } from '../errors.js';
 import type { PodSandboxConfig, PodSandboxStateName, StringMap } from '../messages.js';
 import { nowNs, SANDBOX_ANNOTATION, type SandboxRecord } from '../records.js';
 import { criScratch, sandboxConsoleLog, type CriRuntime } from './context.js';
@@ -74,7 +74,13 @@ export async function runPodSandbox(rt: CriRuntime, cfg: PodSandboxConfig | null
   const stage1 = rt.handlers.get(handler);
   if (stage1 === undefined) throw invalidArgument(`unknown runtime handler "${handler}": this runtime has ${[...rt.handlers.keys()].filter((h) => h !== '').join(', ')}`);
   const record = sandboxRecord(cfg, handler === '' ? stage1 : handler);
-  const args = sandboxArgs(cfg, stage1, rt.podNetwork, record);
+  let network = 'host';
+  if (record.networkMode !== 'NODE') {
+    const net = await rt.podNetwork.current();
+    if ('notReady' in net) throw failedPrecondition(`the pod network is not ready: ${net.notReady}`);
+    network = net.name;
+  }
+  const args = sandboxArgs(cfg, stage1, network, record);
   const token = randomBytes(8).toString('hex');
   await fs.mkdir(`${criScratch(rt.dataDir)}/sandboxes`, { recursive: true, mode: 0o700 });
   const uuidFile = `${criScratch(rt.dataDir)}/sandboxes/${token}.uuid`;

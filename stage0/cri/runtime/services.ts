@@ -50,15 +50,21 @@ export function runtimeService(rt: CriRuntime, streaming: StreamingServer): Unty
   const stats = new StatsReader(rt);
   return {
     Version: u('Version', async () => ({ version: '0.1.0', runtime_name: 'rkt', runtime_version: RKT_VERSION, runtime_api_version: 'v1' })),
-    Status: u('Status', async () => ({
-      status: { conditions: [
-        { type: 'RuntimeReady', status: true, reason: '', message: '' },
-        { type: 'NetworkReady', status: true, reason: '', message: '' },
-      ] },
-      info: {},
-      runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: false, user_namespaces: false } },
-        ...handlers.map((name) => ({ name, features: { recursive_read_only_mounts: false, user_namespaces: false } }))],
-    })),
+    Status: u('Status', async () => {
+      const net = await rt.podNetwork.current();
+      const netReady = 'notReady' in net
+        ? { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: net.notReady }
+        : { type: 'NetworkReady', status: true, reason: '', message: '' };
+      return {
+        status: { conditions: [
+          { type: 'RuntimeReady', status: true, reason: '', message: '' },
+          netReady,
+        ] },
+        info: {},
+        runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: false, user_namespaces: false } },
+          ...handlers.map((name) => ({ name, features: { recursive_read_only_mounts: false, user_namespaces: false } }))],
+      };
+    }),
     RuntimeConfig: u('RuntimeConfig', async () => ({ linux: { cgroup_driver: 'CGROUPFS' } })),
     UpdateRuntimeConfig: u('UpdateRuntimeConfig', async () => ({})),
 
