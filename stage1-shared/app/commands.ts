@@ -1,4 +1,4 @@
-// The four app entrypoints of a running mutable pod, for every flavor (the flavor's answers: AppFlavor).
+// The app entrypoints of a running mutable pod, for every flavor (the flavor's answers: AppFlavor).
 // stage0 holds the pod's app lock around each call, so these never race one another; each either does all
 // of its change or puts back what it did (units, accounts, the record), and fails with one line.
 //
@@ -9,6 +9,7 @@
 //   stop:  its stop signal, SIGKILL after --timeout (default 10 s); the reaper records the exit status.
 //   rm:    a stopped app's unit, env and slice files and enter profile go, daemon-reload; its history and
 //          journal stay (stage0 deletes the tree and the manifest entry).
+//   update (ours): systemctl set-property of the app's limits on its slice or service.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseImageManifest, parsePodManifest, type ImageManifest, type PodManifest } from '../../common/appc/index.js';
@@ -17,7 +18,7 @@ import {
   appDir, appImageManifestPath, appRootfsPath, appStartedPath, appStatusPath, machineName, podManifestNextPath, podManifestPath,
   stage1RootfsPath,
 } from '../../common/pod-layout.js';
-import type { AppEntrypointArgs } from '../../common/stage1-contract.js';
+import type { AppEntrypointArgs, LimitsUpdateArgs } from '../../common/stage1-contract.js';
 import { buildAppSpec, enterProfileOf, writeAppFiles } from '../app-files.js';
 import { debugLog } from '../entrypoint.js';
 import { readStage1Record, updateStage1Record, type Stage1Record } from '../record/stage1-record.js';
@@ -26,7 +27,7 @@ import { appFiles, reaperUnitName, UNIT_DIR } from '../units/pod-units.js';
 import { appSliceName } from '../units/unit-file.js';
 import type { AppFlavor } from './flavor.js';
 import { attachHostVolume, detachHostVolume } from './host-volumes.js';
-import { limitDropIns } from './limits.js';
+import { limitDropIns, setLimitsArgv } from './limits.js';
 import { shiftTree } from './ownership.js';
 import {
   daemonReloadArgv, describeArgv, isActiveArgv, isRunningState, lastLine, parseStartOutcome, parseStopOutcome, resetFailedArgv, startArgv, stopArgv,
@@ -273,6 +274,22 @@ export async function appStop<S>(flavor: AppFlavor<S>, args: AppEntrypointArgs, 
   }
   c.debug(outcome === 'stopped' ? `stopped by its stop signal within ${timeout} s` : `killed (SIGKILL) after ${timeout} s`);
   if (!(await waitForStatus(podDir, args.app, STATUS_WAIT_MS))) c.debug('no exit status recorded yet');
+}
+
+// ---------------------------------------------------------------- update (ours, for the CRI)
+
+/**
+ * New limits for an app, running or not: on its slice when it was added with limits (processes entered into it
+ * share them), else on its service.
+ */
+export async function appUpdate<S>(flavor: AppFlavor<S>, args: LimitsUpdateArgs, podDir: string): Promise<void> {
+  const c = await context(flavor, args, podDir);
+  if (c.rec.apps[args.app] === undefined) throw unknownApp(args);
+  const slice = appSliceName(args.app);
+  const hasSlice = await fs.access(path.join(stage1RootfsPath(podDir), UNIT_DIR, slice)).then(() => true, () => false);
+  const argv = setLimitsArgv(hasSlice ? slice : c.unit, args);
+  if (argv === undefined) return;
+  await mustInPod(c, argv, `cannot set the limits of app "${args.app}"`);
 }
 
 // ---------------------------------------------------------------- rm

@@ -2,9 +2,8 @@
 // app-add|app-rm|app-start|app-stop|app-stats|app-update wrappers with the verb first: `app.js <verb> <contract argv>`.
 import { RktError } from '../../common/errors.js';
 import { parseAppArgs, parseStatsArgs, parseUpdateArgs, type AppEntrypoint } from '../../common/stage1-contract.js';
-import { appAdd, appRm, appStart, appStop } from './commands.js';
+import { appAdd, appRm, appStart, appStop, appUpdate } from './commands.js';
 import type { AppFlavor } from './flavor.js';
-import { appUpdate } from './limits.js';
 import { podStats } from './stats.js';
 
 export const APP_VERBS = ['add', 'rm', 'start', 'stop', 'stats', 'update'] as const;

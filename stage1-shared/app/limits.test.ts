@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildUpdateArgs, parseUpdateArgs } from '../../common/stage1-contract.js';
-import { limitDropIns, limitProperties } from './limits.js';
+import { limitDropIns, setLimitsArgv } from './limits.js';
 
 const UUID = '01234567-89ab-cdef-0123-456789abcdef';
 
 test('limits become the properties app/add writes: MemoryMax, CPUQuota in percent, both share spellings', () => {
-  assert.deepEqual(limitProperties({ debug: false, app: 'a', uuid: UUID, memoryMax: 1024, cpuQuotaPercent: 50, cpuShares: 2048 }),
-    ['MemoryMax=1024', 'CPUQuota=50%', 'CPUShares=2048', 'CPUWeight=200']);
-  assert.deepEqual(limitProperties({ debug: false, app: 'a', uuid: UUID }), []);
+  assert.deepEqual(setLimitsArgv('u.slice', { debug: false, app: 'a', uuid: UUID, memoryMax: 1024, cpuQuotaPercent: 50, cpuShares: 2048 }),
+    ['/bin/systemctl', 'set-property', 'u.slice', 'MemoryMax=1024', 'CPUQuota=50%', 'CPUShares=2048', 'CPUWeight=200']);
+  assert.equal(setLimitsArgv('u.slice', { debug: false, app: 'a', uuid: UUID }), undefined);
   assert.ok(limitDropIns('a').every((f) => f.startsWith('etc/systemd/system.control/') && f.endsWith('.conf')));
 });
 

@@ -2,7 +2,7 @@
 // change to the pod; what it does differently is in docs/cri.md.
 import { DEFAULT_APP_CAPABILITIES } from '../../../common/appc/default-capabilities.js';
 import { invalidArgument } from '../errors.js';
-import type { ContainerConfig, Int64, Mount } from '../messages.js';
+import type { ContainerConfig, Int64, LinuxContainerResources, Mount } from '../messages.js';
 
 /** An appc app name for the container: kubelet's name plus attempt (lowercase, digits and dashes). */
 export function appNameFor(name: string, attempt: number): string {
@@ -44,6 +44,15 @@ export function mountArgs(app: string, mounts: readonly Mount[]): string[] {
   });
 }
 
+/** The limits rkt sets from the CRI's Linux resources (CreateContainer and UpdateContainerResources alike); 0 is "none". */
+export function resourceLimits(r: LinuxContainerResources): { memoryBytes?: number; cpuMillis?: number; cpuShares?: number } {
+  const out: { memoryBytes?: number; cpuMillis?: number; cpuShares?: number } = {};
+  if (int(r.memory_limit_in_bytes) > 0) out.memoryBytes = int(r.memory_limit_in_bytes);
+  if (int(r.cpu_quota) > 0 && int(r.cpu_period) > 0) out.cpuMillis = Math.max(1, Math.ceil((int(r.cpu_quota) * 1000) / int(r.cpu_period)));
+  if (int(r.cpu_shares) > 0) out.cpuShares = int(r.cpu_shares);
+  return out;
+}
+
 export function containerAddArgs(uuid: string, app: string, cfg: ContainerConfig, annotation: string): string[] {
   const image = cfg.image?.image ?? '';
   if (image === '') throw invalidArgument('ContainerConfig.image.image is empty');
@@ -73,9 +82,10 @@ export function containerAddArgs(uuid: string, app: string, cfg: ContainerConfig
   }
   const r = cfg.linux?.resources;
   if (r) {
-    if (int(r.memory_limit_in_bytes) > 0) args.push(`--memory=${int(r.memory_limit_in_bytes)}`);
-    if (int(r.cpu_quota) > 0 && int(r.cpu_period) > 0) args.push(`--cpu=${Math.max(1, Math.ceil((int(r.cpu_quota) * 1000) / int(r.cpu_period)))}m`);
-    if (int(r.cpu_shares) > 0) args.push(`--cpu-shares=${int(r.cpu_shares)}`);
+    const l = resourceLimits(r);
+    if (l.memoryBytes !== undefined) args.push(`--memory=${l.memoryBytes}`);
+    if (l.cpuMillis !== undefined) args.push(`--cpu=${l.cpuMillis}m`);
+    if (l.cpuShares !== undefined) args.push(`--cpu-shares=${l.cpuShares}`);
     if (int(r.oom_score_adj) !== 0) args.push(`--oom-score-adj=${int(r.oom_score_adj)}`);
   }
   args.push(...mountArgs(app, cfg.mounts));

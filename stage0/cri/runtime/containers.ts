@@ -117,19 +117,28 @@ export function containerListItem(v: ContainerView): Record<string, unknown> {
 
 export interface ContainerFilter { id: string; state: { state: ContainerStateName } | null; pod_sandbox_id: string; label_selector: StringMap }
 
-export async function listContainers(rt: CriRuntime, f: ContainerFilter | null): Promise<ContainerView[]> {
+/** The containers a filter's id, sandbox and labels select (ListContainers and the stats RPCs), in sandbox order. */
+export async function selectContainers(rt: CriRuntime, f: Pick<ContainerFilter, 'id' | 'pod_sandbox_id' | 'label_selector'> | null): Promise<CriContainer[]> {
   const sandboxes = f !== null && f.pod_sandbox_id !== '' ? [await readSandbox(rt.dataDir, f.pod_sandbox_id)] : await listSandboxes(rt.dataDir);
-  const out: ContainerView[] = [];
+  const out: CriContainer[] = [];
   for (const sb of sandboxes) {
     if (sb === undefined) continue;
     for (const c of containersOf(sb)) {
       rt.containers.remember(c);
       if (f !== null && f.id !== '' && c.record.id !== f.id) continue;
       if (f !== null && !matchesLabels(c.record.labels, f.label_selector)) continue;
-      const v = await viewContainer(c);
-      if (f !== null && f.state !== null && v.state !== f.state.state) continue;
-      out.push(v);
+      out.push(c);
     }
+  }
+  return out;
+}
+
+export async function listContainers(rt: CriRuntime, f: ContainerFilter | null): Promise<ContainerView[]> {
+  const out: ContainerView[] = [];
+  for (const c of await selectContainers(rt, f)) {
+    const v = await viewContainer(c);
+    if (f !== null && f.state !== null && v.state !== f.state.state) continue;
+    out.push(v);
   }
   return out;
 }

@@ -1,10 +1,11 @@
 // UpdateContainerResources: the CRI's Linux resources as the limits rkt app add sets (memory, CPU quota in
 // percent of one CPU, CPU shares), applied to the running app through its stage1 (app/update).
-import { updateAppLimits } from '../../app/limits.js';
+import { updateAppLimits } from '../../app/control.js';
 import type { Output } from '../../context/output.js';
 import { invalidArgument } from '../errors.js';
 import type { LinuxContainerResources } from '../messages.js';
 import type { CriRuntime } from './context.js';
+import { resourceLimits } from './container-args.js';
 import type { CriContainer } from './cri-pods.js';
 
 export interface LimitsChange { memoryMax?: number; cpuQuotaPercent?: number; cpuShares?: number }
@@ -12,11 +13,13 @@ export interface LimitsChange { memoryMax?: number; cpuQuotaPercent?: number; cp
 export function limitsFromResources(r: LinuxContainerResources | null): LimitsChange {
   if (r === null) return {};
   const n = (v: unknown): number => Number(v ?? 0);
-  const out: LimitsChange = {};
   if (n(r.memory_limit_in_bytes) < 0 || n(r.cpu_quota) < -1 || n(r.cpu_shares) < 0) throw invalidArgument('UpdateContainerResources: negative limits');
-  if (n(r.memory_limit_in_bytes) > 0) out.memoryMax = n(r.memory_limit_in_bytes);
-  if (n(r.cpu_quota) > 0 && n(r.cpu_period) > 0) out.cpuQuotaPercent = Math.max(1, Math.ceil((n(r.cpu_quota) * 100) / n(r.cpu_period)));
-  if (n(r.cpu_shares) > 0) out.cpuShares = n(r.cpu_shares);
+  const l = resourceLimits(r);
+  const out: LimitsChange = {};
+  if (l.memoryBytes !== undefined) out.memoryMax = l.memoryBytes;
+  // the percent rkt app add makes of --cpu=<millis>m (stage1's app spec), so both ways give one limit
+  if (l.cpuMillis !== undefined) out.cpuQuotaPercent = Math.max(1, Math.ceil(l.cpuMillis / 10));
+  if (l.cpuShares !== undefined) out.cpuShares = l.cpuShares;
   return out;
 }
 

@@ -5,8 +5,10 @@ import type { AppStats, PodStats } from '../../../common/stage1-contract.js';
 import { readPodStats } from '../../app/stats.js';
 import type { StringMap } from '../messages.js';
 import type { CriRuntime } from './context.js';
-import { containersOf, listSandboxes, readSandbox, type CriContainer, type CriSandbox } from './cri-pods.js';
-import { matchesLabels } from './sandboxes.js';
+import { selectContainers } from './containers.js';
+import { containersOf, type CriContainer, type CriSandbox } from './cri-pods.js';
+import { listPodSandboxes } from './sandboxes.js';
+import { nowNs } from '../records.js';
 
 type Msg = Record<string, unknown>;
 const u64 = (n: number | bigint | undefined): Msg | null => (n === undefined ? null : { value: String(n) });
@@ -31,7 +33,7 @@ export class StatsReader {
   }
 
   private containerMessage(c: CriContainer, ps: PodStats | undefined): Msg {
-    const ts = ps?.timestampNs ?? String(BigInt(Date.now()) * 1_000_000n);
+    const ts = ps?.timestampNs ?? nowNs();
     const a: AppStats = ps?.apps[c.app] ?? { running: false };
     return {
       attributes: { id: c.record.id, metadata: c.record.metadata, labels: c.record.labels, annotations: c.record.annotations },
@@ -57,13 +59,11 @@ export class StatsReader {
   }
 
   async containers(f: ContainerStatsFilter | null): Promise<Msg[]> {
-    const sandboxes = f !== null && f.pod_sandbox_id !== '' ? [await readSandbox(this.rt.dataDir, f.pod_sandbox_id)] : await listSandboxes(this.rt.dataDir);
+    const bySandbox = new Map<string, CriContainer[]>();
+    for (const c of await selectContainers(this.rt, f)) bySandbox.set(c.sandbox.snap.uuid, [...(bySandbox.get(c.sandbox.snap.uuid) ?? []), c]);
     const out: Msg[] = [];
-    for (const sb of sandboxes) {
-      if (sb === undefined) continue;
-      const wanted = containersOf(sb).filter((c) => (f === null || ((f.id === '' || c.record.id === f.id) && matchesLabels(c.record.labels, f.label_selector))));
-      if (wanted.length === 0) continue;
-      const ps = await this.podStats(sb);
+    for (const wanted of bySandbox.values()) {
+      const ps = await this.podStats(wanted[0]!.sandbox);
       out.push(...wanted.map((c) => this.containerMessage(c, ps)));
     }
     return out;
@@ -72,7 +72,7 @@ export class StatsReader {
   async sandbox(sb: CriSandbox): Promise<Msg> {
     const ps = await this.podStats(sb);
     const containers = containersOf(sb).map((c) => this.containerMessage(c, ps));
-    const ts = ps?.timestampNs ?? String(BigInt(Date.now()) * 1_000_000n);
+    const ts = ps?.timestampNs ?? nowNs();
     const sum = (k: keyof Omit<AppStats, 'running'>): bigint | undefined => {
       if (ps === undefined) return undefined;
       const vals = Object.values(ps.apps).map((a) => a[k]).filter((v): v is number => v !== undefined);
@@ -89,8 +89,7 @@ export class StatsReader {
   }
 
   async sandboxes(f: PodSandboxStatsFilter | null): Promise<Msg[]> {
-    const all = f !== null && f.id !== '' ? [await readSandbox(this.rt.dataDir, f.id)].filter((s): s is CriSandbox => s !== undefined) : await listSandboxes(this.rt.dataDir);
-    const chosen = all.filter((sb) => f === null || matchesLabels(sb.record.labels, f.label_selector));
+    const chosen = await listPodSandboxes(this.rt, f === null ? null : { ...f, state: null });
     return Promise.all(chosen.map((sb) => this.sandbox(sb)));
   }
 }
