@@ -46,6 +46,9 @@ test('enter, stop and gc argv round trip', () => {
   assert.deepEqual(buildGcArgs({ debug: false, localConfig: '/etc/rkt', uuid: U }, 4), [U]);
   assert.deepEqual(parseGcArgs(['--debug', '--local-config', '/x', U]), { debug: true, localConfig: '/x', uuid: U });
   assert.throws(() => parseEnterArgs(['--appname=a', '--', 'ls']), /--pid/);
+  const timed = { ...e, timeoutS: 5 };
+  assert.deepEqual(parseEnterArgs(buildEnterArgs(timed)), timed);
+  assert.throws(() => parseEnterArgs(['--pid=1', '--appname=a', '--timeout=1.5', '--', 'ls']), /--timeout: expected whole seconds/);
 });
 
 test('entrypoints from annotations; version defaults to 1; bad values rejected', () => {

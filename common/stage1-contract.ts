@@ -195,20 +195,24 @@ export interface EnterArgs {
   appName: string;
   /** The command and its args (non-empty). */
   command: string[];
+  /** Seconds the command may run before the stage1 stops it (absent: no limit). */
+  timeoutS?: number;
 }
 
 export function buildEnterArgs(a: EnterArgs): string[] {
-  return [`--pid=${a.pid}`, `--appname=${a.appName}`, '--', ...a.command];
+  return [`--pid=${a.pid}`, `--appname=${a.appName}`, ...(a.timeoutS !== undefined ? [`--timeout=${a.timeoutS}`] : []), '--', ...a.command];
 }
 
 export function parseEnterArgs(argv: readonly string[]): EnterArgs {
-  const p = scan(argv, { bools: [], values: ['--pid', '--appname'], entrypoint: 'enter' });
+  const p = scan(argv, { bools: [], values: ['--pid', '--appname', '--timeout'], entrypoint: 'enter' });
   const pid = p.values.get('--pid');
   const appName = p.values.get('--appname');
+  const timeout = p.values.get('--timeout');
   if (pid === undefined || !/^[1-9][0-9]*$/.test(pid)) throw contractError('enter', `--pid: expected a process id, got "${pid ?? ''}"`);
   if (appName === undefined || appName === '') throw contractError('enter', '--appname is required');
+  if (timeout !== undefined && !/^[1-9][0-9]*$/.test(timeout)) throw contractError('enter', `--timeout: expected whole seconds > 0, got "${timeout}"`);
   if (p.positionals.length === 0) throw contractError('enter', 'a command is required after "--"');
-  return { pid: Number(pid), appName, command: p.positionals };
+  return { pid: Number(pid), appName, command: p.positionals, ...(timeout !== undefined ? { timeoutS: Number(timeout) } : {}) };
 }
 
 // ---------------------------------------------------------------- stop

@@ -43,20 +43,32 @@ export class RktCli {
   capture(args: readonly string[], timeoutMs?: number, stdin?: Buffer): Promise<RktCapture> {
     this.opts.debug(`rkt ${args.join(' ')}`);
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, this.argv(args), { stdio: ['pipe', 'pipe', 'pipe'] });
+      // Its own process group, so a timeout kills what rkt exec'd and forked too (nsenter forks for --pid).
+      const child = spawn(process.execPath, this.argv(args), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
-      const timer = timeoutMs !== undefined && timeoutMs > 0 ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs) : undefined;
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
+      let settled = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (settled) return;
+        settled = true;
         if (timer) clearTimeout(timer);
         const stdoutBytes = Buffer.concat(out);
         const stderrBytes = Buffer.concat(err);
         resolve({ stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), stdoutBytes, stderrBytes, code: code ?? (signal ? 128 + 9 : 1), timedOut });
-      });
+      };
+      const timer = timeoutMs !== undefined && timeoutMs > 0
+        ? setTimeout(() => {
+          timedOut = true;
+          try { if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+        }, timeoutMs)
+        : undefined;
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', reject);
+      // After a timeout a grandchild outside the group may still hold the pipes: the exit is enough.
+      child.on('exit', (code, signal) => { if (timedOut) finish(code, signal); });
+      child.on('close', finish);
       child.stdin.on('error', () => undefined);
       child.stdin.end(stdin);
     });

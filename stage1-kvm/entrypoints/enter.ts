@@ -18,7 +18,7 @@ async function enter(argv: string[]): Promise<number> {
   const command = await resolveEnterCommand(podDir, args.appName, profile, args.command);
   const interactive = tty.isatty(0);
   return runAgentSession({
-    podDir, socket: rec.agentSocket, tty: interactive, argv: transientEnterArgv(args.appName, profile, command, interactive),
+    podDir, socket: rec.agentSocket, tty: interactive, argv: transientEnterArgv(args.appName, profile, command, interactive, args.timeoutS),
     io: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   });
 }

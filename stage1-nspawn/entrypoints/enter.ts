@@ -21,7 +21,7 @@ async function enter(argv: string[]): Promise<number> {
   const nsenter = findInPath('nsenter');
   const nsArgs = ['--target', String(args.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd=/'];
   if (rec?.runtime.privateUsers) nsArgs.push('--user');
-  const run = transientEnterArgv(args.appName, profile, command, interactive);
+  const run = transientEnterArgv(args.appName, profile, command, interactive, args.timeoutS);
   return execve(nsenter, [nsenter, ...nsArgs, ...run], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...(process.env['TERM'] ? { TERM: process.env['TERM'] } : {}) });
 }
 

@@ -34,14 +34,20 @@ export async function resolveEnterCommand(podDir: string, app: string, profile: 
   return [bin, ...rest];
 }
 
-/** `systemd-run --wait` argv that runs `command` confined like the app, with a pty when interactive. */
-export function transientEnterArgv(app: string, profile: EnterProfile, command: readonly string[], interactive: boolean): string[] {
+/**
+ * `systemd-run --wait` argv that runs `command` confined like the app, with a pty when interactive.
+ * A timeout is the unit's RuntimeMaxSec: the pod's systemd stops the command and everything it forked
+ * (killing the entering process would leave the transient unit running in the pod).
+ */
+export function transientEnterArgv(app: string, profile: EnterProfile, command: readonly string[], interactive: boolean, timeoutS?: number): string[] {
+  const limit = timeoutS !== undefined ? [`--property=RuntimeMaxSec=${timeoutS}s`, '--property=TimeoutStopSec=5s'] : [];
   return [
     '/usr/bin/systemd-run', '--quiet', '--wait', '--collect', '--service-type=exec',
     interactive ? '--pty' : '--pipe',
     `--description=rkt enter ${app}`,
     ...profile.properties.map(([k, v]) => `--property=${k}=${v}`),
     `--property=WorkingDirectory=${profile.workingDirectory}`,
+    ...limit,
     // systemd expands ${VAR} in a transient unit's command line; "$$" keeps a literal "$".
     '--', ...command.map((a) => a.replace(/\$/g, '$$$$')),
   ];

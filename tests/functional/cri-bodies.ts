@@ -82,6 +82,7 @@ async function grpcCode(p: Promise<unknown>): Promise<number> {
 }
 
 const NOT_FOUND = 5;
+const DEADLINE_EXCEEDED = 4;
 const INVALID_ARGUMENT = 3;
 const UNIMPLEMENTED = 12;
 const FAILED_PRECONDITION = 9;
@@ -224,6 +225,12 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   assert.equal(Buffer.from(vols['stdout'] as Buffer).toString(), 'note-from-the-host\nnote-read-only\n');
   assert.equal(fs.readFileSync(path.join(volDir, 'out'), 'utf8'), 'from-the-container\n');
   assert.deepEqual(((await status())['mounts'] as Msg[]).map((m) => [m['container_path'], m['readonly']]), [['/data', false], ['/etc/note', true]]);
+  // A timed-out ExecSync answers DEADLINE_EXCEEDED and leaves nothing running in the pod.
+  const t0 = Date.now();
+  assert.equal(await grpcCode(rt['ExecSync']!({ container_id: cid, cmd: ['/bin/busybox', 'sleep', '4321'], timeout: 1 })), DEADLINE_EXCEEDED);
+  assert.ok(Date.now() - t0 < 40_000, `ExecSync returned ${Date.now() - t0} ms after a 1 s timeout`);
+  const leftover = await rt['ExecSync']!({ container_id: cid, cmd: ['/bin/sh', '-c', '/bin/busybox ps -o args | /bin/busybox grep "[s]leep 4321"; true'], timeout: 60 });
+  assert.equal(Buffer.from(leftover['stdout'] as Buffer).toString(), '', 'the timed-out command still runs in the pod');
   const url = String((await rt['Exec']!({ container_id: cid, cmd: ['/bin/sh', '-c', 'echo streamed-$GREETING; exit 4'], stdout: true, stderr: true }))['url']);
   const streamed = await wsExec(url);
   assert.equal(streamed.stdout.trim(), 'streamed-cri');

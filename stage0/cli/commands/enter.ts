@@ -3,6 +3,7 @@ import { RktError } from '../../../common/errors.js';
 import { buildEnterArgs } from '../../../common/stage1-contract.js';
 import { readPodManifestFile, readPodPid } from '../../pod/info.js';
 import { probePod, requirePod } from '../../pod/state.js';
+import { parseDuration } from '../../pod/timefmt.js';
 import { podArgument } from '../../pod/uuid.js';
 import { execEnterEntrypoint } from '../../stage1/invoke.js';
 import { entrypointPath, readPodStage1 } from '../../stage1/pod-stage1.js';
@@ -21,6 +22,12 @@ async function waitForPid(dataDir: string, uuid: string): Promise<number> {
   }
 }
 
+/** The pod's systemd counts whole seconds; 0 means no limit, as in systemd. */
+function enterTimeoutSeconds(text: string): number | undefined {
+  const ms = parseDuration(text, '--timeout');
+  return ms === 0 ? undefined : Math.max(1, Math.ceil(ms / 1000));
+}
+
 export const enterCommand: CommandModule = {
   register(parent, bind) {
     parent
@@ -31,10 +38,12 @@ export const enterCommand: CommandModule = {
       .argument('[cmd...]', 'command to run (default /bin/sh)')
       .option('--app <name>', 'name of the app to enter within the specified pod')
       .option('--uuid-file <file>', 'read pod UUID from file instead of argument')
+      .option('--timeout <duration>', 'stop CMD after this long, e.g. 30s (rounded up to whole seconds; default: no limit)')
       .passThroughOptions(true)
       .action(
-        bind('enter', async (ctx, uuidArg: string | undefined, cmdArgs: string[], flags: { app?: string; uuidFile?: string }) => {
+        bind('enter', async (ctx, uuidArg: string | undefined, cmdArgs: string[], flags: { app?: string; uuidFile?: string; timeout?: string }) => {
           const dataDir = ctx.globals.dir;
+          const timeoutS = flags.timeout !== undefined ? enterTimeoutSeconds(flags.timeout) : undefined;
           // With --uuid-file the first positional is already the command.
           const command = flags.uuidFile !== undefined && uuidArg !== undefined ? [uuidArg, ...cmdArgs] : [...cmdArgs];
           const uuid = await podArgument(dataDir, flags.uuidFile !== undefined ? undefined : uuidArg, flags.uuidFile);
@@ -62,7 +71,7 @@ export const enterCommand: CommandModule = {
           const s1 = await readPodStage1(snap.dir);
           const ep = entrypointPath(snap.dir, s1, 'enter');
           const pid = await waitForPid(dataDir, uuid);
-          return execEnterEntrypoint(snap.dir, ep, buildEnterArgs({ pid, appName: app, command }), ctx.output);
+          return execEnterEntrypoint(snap.dir, ep, buildEnterArgs({ pid, appName: app, command, ...(timeoutS !== undefined ? { timeoutS } : {}) }), ctx.output);
         }),
       );
   },

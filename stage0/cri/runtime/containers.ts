@@ -143,11 +143,20 @@ export async function listContainers(rt: CriRuntime, f: ContainerFilter | null):
   return out;
 }
 
+/** Stopping a timed-out command: SIGTERM, TimeoutStopSec (5 s) to SIGKILL, and a slow guest's round trip. */
+const EXEC_DEADLINE_SLACK_S = 30;
+
 export async function execSync(rt: CriRuntime, id: string, cmd: string[], timeoutS: number): Promise<{ stdout: Buffer; stderr: Buffer; exit_code: number }> {
   if (cmd.length === 0) throw invalidArgument('ExecSync needs a command');
   const c = await rt.containers.require(id);
   if ((await appStatus(c)).state !== 'running') throw failedPrecondition(`container ${id} is not running`);
-  const r = await rt.rkt.capture(['enter', `--app=${c.app}`, c.sandbox.snap.uuid, ...cmd], timeoutS > 0 ? timeoutS * 1000 : undefined);
-  if (r.timedOut) throw new CriError(GrpcStatus.DEADLINE_EXCEEDED, `command ${JSON.stringify(cmd)} timed out after ${timeoutS}s`);
+  // The pod's systemd enforces the timeout (it stops the command and what it forked); the endpoint's own
+  // deadline, later, only catches a stage1 that did not.
+  const limit = timeoutS > 0 ? [`--timeout=${timeoutS}s`] : [];
+  const started = Date.now();
+  const r = await rt.rkt.capture(['enter', `--app=${c.app}`, ...limit, c.sandbox.snap.uuid, ...cmd], timeoutS > 0 ? (timeoutS + EXEC_DEADLINE_SLACK_S) * 1000 : undefined);
+  if (r.timedOut || (timeoutS > 0 && Date.now() - started >= timeoutS * 1000)) {
+    throw new CriError(GrpcStatus.DEADLINE_EXCEEDED, `command ${JSON.stringify(cmd)} timed out after ${timeoutS}s`);
+  }
   return { stdout: r.stdoutBytes, stderr: r.stderrBytes, exit_code: r.code };
 }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { formatDockerReference, parseDockerReference, type DockerReference } from '../../oci/reference.js';
+import { annotationOf, OCI_ANNOTATION } from '../../oci/config-to-app.js';
 import { openStore, type ImageInfo } from '../../store/index.js';
 import { CriError, invalidArgument } from '../errors.js';
 import type { AuthConfig } from '../messages.js';
@@ -85,10 +86,22 @@ export class ImagePolicy {
     }
   }
 
+  /** Removing an absent image succeeds, also when a concurrent RemoveImage took it first (kubelet retries). */
   async remove(image: string): Promise<void> {
     const id = await this.resolveLocal(image);
     if (id === undefined) return;
-    await this.rkt.run(['image', 'rm', id]);
+    try {
+      await this.rkt.run(['image', 'rm', id]);
+    } catch (err) {
+      if ((await this.resolveLocal(id)) !== undefined) throw err;
+    }
+  }
+
+  /** The CRI Image message of a stored image, its config's user included. */
+  async message(i: ImageInfo): Promise<Record<string, unknown>> {
+    const store = await openStore(this.dataDir);
+    const user = annotationOf(await store.getImageManifest(i.id), OCI_ANNOTATION.user);
+    return imageMessage(i, user);
   }
 }
 
@@ -117,8 +130,12 @@ function references(i: ImageInfo): DockerReference[] {
   });
 }
 
-/** Image message of the CRI: tags and digests as kubelet compares them. */
-export function imageMessage(i: ImageInfo): Record<string, unknown> {
+/**
+ * Image message of the CRI: tags and digests as kubelet compares them; the config's user as kubelet's
+ * runAsNonRoot check reads it (a numeric user is a uid, a name is a username; the group is not reported).
+ */
+export function imageMessage(i: ImageInfo, user?: string): Record<string, unknown> {
+  const who = (user ?? '').split(':')[0] ?? '';
   const refs = references(i);
   const tags = refs.flatMap((r) => (r.tag !== undefined ? [`${formatDockerReference(r, false)}:${r.tag}`] : []));
   const digests = refs.map((r) => `${formatDockerReference(r, false)}@${i.oci!.manifestDigest}`);
@@ -127,8 +144,8 @@ export function imageMessage(i: ImageInfo): Record<string, unknown> {
     repo_tags: [...new Set(tags)],
     repo_digests: [...new Set(digests)],
     size: String(i.size),
-    uid: null,
-    username: '',
+    uid: /^[0-9]+$/.test(who) ? { value: who } : null,
+    username: /^[0-9]+$/.test(who) ? '' : who,
     spec: { image: i.id, annotations: {} },
     pinned: false,
   };

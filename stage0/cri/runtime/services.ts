@@ -11,7 +11,6 @@ import {
   containerListItem, containerStatusMessage, createContainer, execSync, listContainers, removeContainer, startContainer, stopContainer, viewContainer,
   type ContainerFilter,
 } from './containers.js';
-import { imageMessage } from './image-policy.js';
 import { requireSandbox } from './cri-pods.js';
 import { listPodSandboxes, removePodSandbox, runPodSandbox, sandboxIp, sandboxState, stopPodSandbox, type SandboxFilter } from './sandboxes.js';
 import { dateNs } from '../records.js';
@@ -148,14 +147,14 @@ export function imageService(rt: CriRuntime): UntypedServiceImplementation {
       const want = ((r['filter'] as { image: ImageSpec | null } | null)?.image?.image) ?? '';
       if (want !== '') {
         const i = await rt.images.find(want);
-        return { images: i ? [imageMessage(i)] : [] };
+        return { images: i ? [await rt.images.message(i)] : [] };
       }
-      return { images: (await rt.images.ociImages()).map(imageMessage) };
+      return { images: await Promise.all((await rt.images.ociImages()).map((i) => rt.images.message(i))) };
     }),
     // CRI: an image that is not present is an empty answer, not an error.
     ImageStatus: u('ImageStatus', async (r) => {
       const i = await rt.images.find(spec(r));
-      return { image: i ? imageMessage(i) : null, info: {} };
+      return { image: i ? await rt.images.message(i) : null, info: {} };
     }),
     PullImage: u('PullImage', async (r) => {
       const image = spec(r);
