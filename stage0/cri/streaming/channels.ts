@@ -26,7 +26,7 @@ export const REMOTE_COMMAND_PROTOCOLS: readonly ChannelProtocol[] = [
  * Port forwarding. Kubelet's websocket port-forward accepts `v4.channel.k8s.io` and
  * `v4.base64.channel.k8s.io` (and no protocol at all); `v4.portforward.k8s.io` and
  * `portforward.k8s.io` are taken as the binary framing too, for clients that name the stream
- * kind. (`SPDY/3.1+portforward.k8s.io`, SPDY tunnelled in a WebSocket, is not supported.)
+ * kind. (`SPDY/3.1+portforward.k8s.io`, SPDY tunnelled in a WebSocket, is served by spdy/.)
  */
 export const PORT_FORWARD_PROTOCOLS: readonly ChannelProtocol[] = [
   { name: 'v4.channel.k8s.io', base64: false, version: 4 },
@@ -77,8 +77,62 @@ export function errorText(err: unknown): string {
   return oneLine(err instanceof Error ? err.message : String(err));
 }
 
+/**
+ * Numbered channels of an exec or attach, whatever carries them: a channel WebSocket (ChannelConn)
+ * or SPDY streams named by their streamType (spdy/remote-command.ts).
+ */
+export interface Channels {
+  /** 1: the error channel carries a failure's text only; 4 and up: the status JSON. */
+  readonly statusVersion: number;
+  /** Whether the client can end stdin on its own (v5's close signal, a SPDY stream's FIN): a 255 frame naming channel 0. */
+  readonly closeSignal: boolean;
+  readonly open: boolean;
+  /** Bytes sent but not yet written to the client's socket. */
+  readonly buffered: number;
+  /** Settles once the connection has closed. */
+  readonly closed: Promise<void>;
+  onFrame(handler: (channel: number, payload: Buffer) => void): void;
+  send(channel: number, data: Buffer, cb?: () => void): void;
+  /** Stops reading from the client (a full stdin pipe) until resume. */
+  pause(): void;
+  resume(): void;
+  /** Ends the connection: 1000 after a finished session, anything else aborts it. */
+  close(code?: number, reason?: string): void;
+}
+
+/**
+ * Copies `stream` onto `channel` until it ends, closes or fails, pausing it while more than 1 MiB
+ * waits for the client. Resolves (never rejects) when the stream is finished.
+ */
+export function pipeToChannel(conn: Channels, stream: NodeJS.ReadableStream, channel: number, log: LogFn): Promise<void> {
+  return new Promise((resolve) => {
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      resolve();
+    };
+    const resumeIfDrained = (): void => {
+      if (stream.isPaused() && (!conn.open || conn.buffered < LOW_WATER)) stream.resume();
+    };
+    stream.on('data', (chunk: Buffer | string) => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (buf.length === 0) return;
+      conn.send(channel, buf, resumeIfDrained);
+      if (conn.open && conn.buffered > HIGH_WATER) stream.pause();
+    });
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', (err: unknown) => {
+      log(`streaming: reading channel ${channel}'s source: ${errorText(err)}`);
+      finish();
+    });
+  });
+}
+
 /** One WebSocket seen as numbered channels. */
-export class ChannelConn {
+export class ChannelConn implements Channels {
+  readonly closed: Promise<void>;
   private frameHandler: (channel: number, payload: Buffer) => void = () => {};
 
   constructor(
@@ -86,6 +140,7 @@ export class ChannelConn {
     readonly protocol: ChannelProtocol,
     private readonly log: LogFn,
   ) {
+    this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
     ws.on('message', (data, isBinary) => {
       try {
         this.dispatch(rawToBuffer(data), isBinary);
@@ -97,6 +152,26 @@ export class ChannelConn {
 
   get open(): boolean {
     return this.ws.readyState === this.ws.OPEN;
+  }
+
+  get statusVersion(): number {
+    return this.protocol.version;
+  }
+
+  get closeSignal(): boolean {
+    return this.protocol.version >= 5;
+  }
+
+  get buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
   }
 
   onFrame(handler: (channel: number, payload: Buffer) => void): void {
@@ -121,36 +196,6 @@ export class ChannelConn {
       data.copy(frame, 1);
       this.ws.send(frame, { binary: true }, done);
     }
-  }
-
-  /**
-   * Copies `stream` onto `channel` until it ends, closes or fails, pausing it while the socket's
-   * send buffer is over 1 MiB. Resolves (never rejects) when the stream is finished.
-   */
-  pipeFrom(stream: NodeJS.ReadableStream, channel: number): Promise<void> {
-    return new Promise((resolve) => {
-      let finished = false;
-      const finish = (): void => {
-        if (finished) return;
-        finished = true;
-        resolve();
-      };
-      const resumeIfDrained = (): void => {
-        if (stream.isPaused() && (!this.open || this.ws.bufferedAmount < LOW_WATER)) stream.resume();
-      };
-      stream.on('data', (chunk: Buffer | string) => {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        if (buf.length === 0) return;
-        this.send(channel, buf, resumeIfDrained);
-        if (this.open && this.ws.bufferedAmount > HIGH_WATER) stream.pause();
-      });
-      stream.on('end', finish);
-      stream.on('close', finish);
-      stream.on('error', (err: unknown) => {
-        this.log(`streaming: reading channel ${channel}'s source: ${errorText(err)}`);
-        finish();
-      });
-    });
   }
 
   /** Closes the socket (normal closure by default); a no-op once closing. */

@@ -2,7 +2,7 @@
 // closing status 3, terminal resizes 4, and (v5) the close signal on 255 ending stdin. The
 // session ends when the process has exited and its output is flushed (status, then close 1000),
 // or when the client goes away (the process is killed).
-import { CLOSE_SIGNAL_CHANNEL, errorText, type ChannelConn } from './channels.js';
+import { CLOSE_SIGNAL_CHANNEL, errorText, pipeToChannel, type Channels } from './channels.js';
 import { ResizeDecoder } from './resize.js';
 import { encodeStatus, internalErrorStatus, nonZeroExitStatus, successStatus, type Status } from './status.js';
 import type { AttachTarget, ExecTarget, LogFn, StreamingBackend, StreamProcess } from './types.js';
@@ -40,14 +40,14 @@ function isQuietStdinError(err: unknown): boolean {
   return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
 }
 
-export function startRemoteCommand(conn: ChannelConn, cmd: RemoteCommand, backend: StreamingBackend, log: LogFn): Session {
+export function startRemoteCommand(conn: Channels, cmd: RemoteCommand, backend: StreamingBackend, log: LogFn): Session {
   const label = describe(cmd);
   const t = cmd.target;
   let clientGone = false;
   let exited = false;
   let proc: StreamProcess | null = null;
 
-  const closed = new Promise<void>((resolve) => conn.ws.once('close', () => resolve()));
+  const { closed } = conn;
 
   const killProcess = (): void => {
     if (proc === null || exited) return;
@@ -58,7 +58,7 @@ export function startRemoteCommand(conn: ChannelConn, cmd: RemoteCommand, backen
     }
   };
 
-  conn.ws.once('close', () => {
+  void closed.then(() => {
     clientGone = true;
     killProcess();
     try {
@@ -70,7 +70,7 @@ export function startRemoteCommand(conn: ChannelConn, cmd: RemoteCommand, backen
 
   const finish = (status: Status): void => {
     if (clientGone) return;
-    const payload = encodeStatus(status, conn.protocol.version);
+    const payload = encodeStatus(status, conn.statusVersion);
     if (payload !== null) conn.send(ERROR_CHANNEL, payload);
     conn.close(1000);
   };
@@ -102,7 +102,7 @@ export function startRemoteCommand(conn: ChannelConn, cmd: RemoteCommand, backen
   const unblockStdin = (): void => {
     if (!stdinBlocked) return;
     stdinBlocked = false;
-    conn.ws.resume();
+    conn.resume();
   };
   if (stdin !== null) {
     stdin.on('drain', unblockStdin);
@@ -121,7 +121,7 @@ export function startRemoteCommand(conn: ChannelConn, cmd: RemoteCommand, backen
       if (stdin === null || !stdinOpen || payload.length === 0) return;
       if (!stdin.write(payload) && !stdinBlocked) {
         stdinBlocked = true;
-        conn.ws.pause();
+        conn.pause();
       }
     } else if (channel === RESIZE_CHANNEL) {
       let sizes;
@@ -138,7 +138,7 @@ export function startRemoteCommand(conn: ChannelConn, cmd: RemoteCommand, backen
           log(`streaming: ${label}: resize: ${errorText(err)}`);
         }
       }
-    } else if (channel === CLOSE_SIGNAL_CHANNEL && conn.protocol.version >= 5) {
+    } else if (channel === CLOSE_SIGNAL_CHANNEL && conn.closeSignal) {
       if (payload[0] === STDIN_CHANNEL) endStdin();
     }
     // anything else (stdout/stderr/error from the client, unknown channels) is ignored, as kubelet does
@@ -152,7 +152,7 @@ export function startRemoteCommand(conn: ChannelConn, cmd: RemoteCommand, backen
       stream.resume();
       return Promise.resolve();
     }
-    return conn.pipeFrom(stream, channel);
+    return pipeToChannel(conn, stream, channel, log);
   };
   const outputs = Promise.all([pipeOut(p.stdout, t.stdout, STDOUT_CHANNEL), pipeOut(p.stderr, t.stderr, STDERR_CHANNEL)]);
 

@@ -1,16 +1,16 @@
 // The CRI streaming server: the Exec, Attach and PortForward RPCs store their request under a
 // single-use token (tokens.ts) and return `<baseUrl>/<exec|attach|portforward>/<token>`; the
-// client (crictl, critest, kubelet) then opens that URL as a WebSocket and speaks Kubernetes'
-// channel protocols over it (channels.ts; exec-session.ts for exec and attach, port-forward.ts).
-//
-// Only the WebSocket transport is implemented. SPDY (the `Upgrade: SPDY/3.1` transport, and
-// SPDY tunnelled in a WebSocket as `SPDY/3.1+portforward.k8s.io`) is out of scope: such a request
-// gets 400. Clients need their websocket mode (crictl/critest `--websocket-exec`,
-// `--websocket-attach`, `--websocket-portforward`; kubelet's websocket streaming).
+// client (crictl, critest, kubelet) then opens that URL with one of Kubernetes' transports:
+// - WebSocket, speaking the channel protocols over it (channels.ts; exec-session.ts for exec
+//   and attach, port-forward.ts);
+// - SPDY/3.1 (`Upgrade: SPDY/3.1`, what kubelet and client-go's SPDY executors use), one SPDY
+//   stream per channel (spdy/remote-command.ts feeding the same exec-session.ts; spdy/port-forward.ts);
+// - SPDY tunnelled in a WebSocket (`SPDY/3.1+portforward.k8s.io`, client-go's websocket
+//   port-forward): the WebSocket's binary messages carry the SPDY bytes.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import { RktError } from '../../../common/errors.js';
 import {
   ChannelConn,
@@ -23,6 +23,9 @@ import {
 } from './channels.js';
 import { startRemoteCommand, type RemoteCommand, type Session } from './exec-session.js';
 import { invalidPort, parsePortsQuery, startPortForward } from './port-forward.js';
+import { SPDY_PORT_FORWARD_PROTOCOL, serveSpdyPortForward } from './spdy/port-forward.js';
+import { SPDY_REMOTE_COMMAND_PROTOCOLS, acceptRemoteCommandStreams } from './spdy/remote-command.js';
+import { SpdySession } from './spdy/session.js';
 import { TokenStore, type StreamKind } from './tokens.js';
 import type { AttachTarget, ExecTarget, LogFn, PortForwardTarget, StreamingBackend, StreamingServer } from './types.js';
 
@@ -101,7 +104,10 @@ function rejectUpgrade(socket: Duplex, code: number, message: string): void {
 }
 
 const NOT_FOUND = 'unknown, expired or already used streaming URL';
-const WEBSOCKET_ONLY = 'only WebSocket streaming is supported (SPDY is not): connect with a WebSocket client';
+const UPGRADE_NEEDED = 'a streaming URL needs a WebSocket or SPDY/3.1 upgrade request';
+/** client-go's websocket port-forward: SPDY inside the WebSocket. */
+const SPDY_TUNNEL_PROTOCOL = `SPDY/3.1+${SPDY_PORT_FORWARD_PROTOCOL}`;
+
 
 export async function startStreamingServer(opts: StreamingServerOptions): Promise<StreamingServer> {
   const { backend } = opts;
@@ -153,12 +159,29 @@ export async function startStreamingServer(opts: StreamingServerOptions): Promis
       rejectUpgrade(socket, 404, NOT_FOUND);
       return;
     }
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || req.headers['sec-websocket-key'] === undefined) {
-      rejectUpgrade(socket, 400, WEBSOCKET_ONLY);
+    const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+    if (upgrade === 'spdy/3.1') {
+      onSpdyUpgrade(req, socket, head, route.kind, route.token, reg);
+      return;
+    }
+    if (upgrade !== 'websocket' || req.headers['sec-websocket-key'] === undefined) {
+      rejectUpgrade(socket, 400, UPGRADE_NEEDED);
+      return;
+    }
+    const offered = offeredProtocols(req.headers['sec-websocket-protocol']);
+    if (reg.kind === 'portforward' && offered.includes(SPDY_TUNNEL_PROTOCOL)) {
+      tokens.take(route.kind, route.token);
+      chosen.set(req, SPDY_TUNNEL_PROTOCOL);
+      // "/" is no token character, so `ws` would refuse the header; the answer names it as chosen
+      req.headers['sec-websocket-protocol'] = 'spdy-tunnel';
+      const target = reg.target;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', (err) => log(`streaming: port-forward tunnel: ${errorText(err)}`));
+        startSpdy(createWebSocketStream(ws), Buffer.alloc(0), (session) => serveSpdyPortForward(session, target, backend, log));
+      });
       return;
     }
     const supported = route.kind === 'portforward' ? PORT_FORWARD_PROTOCOLS : REMOTE_COMMAND_PROTOCOLS;
-    const offered = offeredProtocols(req.headers['sec-websocket-protocol']);
     const protocol = negotiate(offered, supported);
     if (protocol === null) {
       rejectUpgrade(
@@ -195,12 +218,52 @@ export async function startStreamingServer(opts: StreamingServerOptions): Promis
     });
   };
 
+  /** A SPDY connection's session, tracked like a WebSocket one; `serve` takes over once it is up. */
+  const startSpdy = (socket: Duplex, head: Buffer, serve: (session: SpdySession) => Session | Promise<Session>): void => {
+    const spdy = new SpdySession(socket, 'server', head);
+    spdy.on('error', (err: Error) => log(`streaming: spdy: ${errorText(err)}`));
+    const tracked: Session = { abort: () => spdy.destroy(), closed: spdy.closed };
+    sessions.add(tracked);
+    void spdy.closed.then(() => sessions.delete(tracked));
+    if (closing) {
+      spdy.destroy();
+      return;
+    }
+    Promise.resolve()
+      .then(() => serve(spdy))
+      .catch((err: unknown) => {
+        log(`streaming: spdy: ${errorText(err)}`);
+        spdy.destroy();
+      });
+  };
+
+  /** `Upgrade: SPDY/3.1`: the protocol from X-Stream-Protocol-Version (the client's first that is supported), then SPDY. */
+  const onSpdyUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer, kind: StreamKind, token: string, reg: Registered): void => {
+    // Node joins a repeated X-Stream-Protocol-Version with commas, as offeredProtocols expects
+    const offered = offeredProtocols(req.headers['x-stream-protocol-version']);
+    const supported: readonly string[] = reg.kind === 'portforward' ? [SPDY_PORT_FORWARD_PROTOCOL] : SPDY_REMOTE_COMMAND_PROTOCOLS;
+    // a port-forward client that names no protocol is an old one speaking the only one there is
+    const protocol = reg.kind === 'portforward' && offered.length === 0 ? SPDY_PORT_FORWARD_PROTOCOL : offered.find((p) => supported.includes(p));
+    if (protocol === undefined) {
+      rejectUpgrade(socket, 400, `none of the requested stream protocols (${offered.join(', ') || 'none'}) is supported over SPDY; supported: ${supported.join(', ')}`);
+      return;
+    }
+    tokens.take(kind, token);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+    if (reg.kind === 'portforward') {
+      const target = reg.target;
+      startSpdy(socket, head, (spdy) => serveSpdyPortForward(spdy, target, backend, log));
+      return;
+    }
+    startSpdy(socket, head, async (spdy) => startRemoteCommand(await acceptRemoteCommandStreams(spdy, protocol, reg.target), reg, backend, log));
+  };
+
   const server = http.createServer((req, res) => {
     try {
       const route = parseRoute(req.url);
       const known = route !== null && !closing && tokens.peek(route.kind, route.token) !== undefined;
       res.writeHead(known ? 400 : 404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(`${known ? WEBSOCKET_ONLY : NOT_FOUND}\n`);
+      res.end(`${known ? UPGRADE_NEEDED : NOT_FOUND}\n`);
     } catch (err) {
       log(`streaming: request: ${errorText(err)}`);
       res.destroy();
