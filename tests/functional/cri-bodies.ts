@@ -9,6 +9,7 @@ import { criClient, type CriClient, type Msg } from '../harness/cri-client.js';
 import { busyboxImage, writeLayout } from '../harness/oci-image.js';
 import { startRegistry, type TestRegistry } from '../harness/registry.js';
 import { rktBin } from '../harness/aci.js';
+import { spdyExec } from '../harness/spdy-client.js';
 import { freePort } from './net-helpers.js';
 import type { NspawnHarness } from './nspawn-helpers.js';
 
@@ -235,6 +236,10 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   const streamed = await wsExec(url);
   assert.equal(streamed.stdout.trim(), 'streamed-cri');
   assert.equal(streamed.status['reason'], 'NonZeroExitCode');
+  // the same over SPDY, kubelet's transport
+  const spdyUrl = String((await rt['Exec']!({ container_id: cid, cmd: ['/bin/sh', '-c', 'echo spdy-$GREETING; echo to-stderr >&2; exit 5'], stdout: true, stderr: true }))['url']);
+  const overSpdy = await spdyExec(spdyUrl);
+  assert.deepEqual([overSpdy.stdout, overSpdy.stderr, overSpdy.status['reason']], ['spdy-cri\n', 'to-stderr\n', 'NonZeroExitCode']);
 
   // A second container serving HTTP, reached through PortForward from the host.
   const web = String((await rt['CreateContainer']!({
