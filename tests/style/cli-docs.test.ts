@@ -13,11 +13,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { COMMANDS } from '../../stage0/cli/commands/index.js';
 import { podGrammarOf } from '../../stage0/cli/commands/pod-args-command.js';
 import { flagsFor } from '../../stage0/cli/pod-flags.js';
-import { createProgram } from '../../stage0/cli/program.js';
-import type { ActionBinder } from '../../stage0/cli/registry.js';
+import { loadCommandTree } from '../../stage0/cli/command-tree.js';
 
 /** The build output this file was compiled into: its bin/rkt.js is the rkt under test. */
 const outRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -42,9 +40,7 @@ interface CommandFlags {
 const spoken = (names: readonly string[]): string => ['rkt', ...names].join(' ');
 
 async function acceptedFlags(): Promise<CommandFlags[]> {
-  const program = createProgram();
-  const bind: ActionBinder = () => async () => undefined;
-  for (const entry of COMMANDS) (await entry.load()).register(program, bind);
+  const program = await loadCommandTree();
   const out: CommandFlags[] = [];
   const walk = (cmd: Command, names: string[]): void => {
     const flags = new Map<string, string>();
