@@ -18,6 +18,13 @@ export const ANNOTATION_APP_STATS = 'rkt-ts/stage1/app/stats';
 /** An extension of ours (optional): new memory and CPU limits for an app (CRI UpdateContainerResources). */
 export const ANNOTATION_APP_UPDATE = 'rkt-ts/stage1/app/update';
 
+/**
+ * Ours, not rkt's: "true" when the stage1 enforces the apps' memory and cpu limits in the host's cgroup2
+ * tree (nspawn). Stage0 then tells the user when this host cannot; a stage1 that enforces them elsewhere
+ * (the kvm guest's own kernel) leaves it out.
+ */
+export const ANNOTATION_HOST_CGROUP_LIMITS = 'rkt-ts/stage1/host-cgroup-limits';
+
 /** The interface version our own stage1s declare (and the newest this stage0 speaks). */
 export const STAGE1_INTERFACE_VERSION = 5;
 

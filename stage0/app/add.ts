@@ -19,6 +19,7 @@ import { copyTree } from '../pod/trees.js';
 import { openStore, type Store } from '../store/index.js';
 import { runAppEntrypoint } from '../stage1/invoke.js';
 import { entrypointPath } from '../stage1/pod-stage1.js';
+import { effectiveIsolators, unenforceableLimitsWarning } from '../stage1/host-cgroup-limits.js';
 import { withAppsLock } from './apps-lock.js';
 import { openMutablePod, type MutablePod } from './mutable-pod.js';
 
@@ -90,6 +91,8 @@ async function addLocked(ctx: CommandContext, store: Store, pod: MutablePod, p: 
       hint: 'give the new app another --name, or remove the old one with rkt app rm',
     });
   }
+  const limits = unenforceableLimitsWarning(current.stage1.manifest, effectiveIsolators({ ...current.manifest, apps: [ra] }, new Map([[r.imageId, r.manifest]])));
+  if (limits !== undefined) ctx.output.warn(limits);
   try {
     await layOutApp(ctx, store, podDir, ra);
     await applyOciUser(ctx, store, podDir, ra, p.apps[0]);

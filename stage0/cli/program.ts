@@ -1,5 +1,5 @@
 // The root commander program: rkt's global flags and how commander reports. main.ts adds the commands;
-// tests that walk every command's flags build the same root.
+// command-tree.ts builds the same root with every command, for the tools that walk them all.
 import { Command, Option } from 'commander';
 
 export function createProgram(): Command {

@@ -2,7 +2,7 @@
 // manifests written, trees laid out. On failure nothing stays half-done: mounts are undone and the pod
 // goes to garbage/. The caller decides what comes next (prepared/ for `prepare`, run/ for `run`).
 import fs from 'node:fs/promises';
-import { parsePodManifest, serializeImageManifest, serializePodManifest, type PodManifest, type RuntimeApp } from '../../common/appc/index.js';
+import { parsePodManifest, serializeImageManifest, serializePodManifest, type ImageManifest, type PodManifest, type RuntimeApp } from '../../common/appc/index.js';
 import { describeCause, errnoCode, RktError } from '../../common/errors.js';
 import {
   appRootfsPath, appImageManifestPath, appInfoDir, appInfoManifestPath, appDir, podCreatedPath, podManifestPath, stage1Dir, stage1ImageIdPath,
@@ -13,6 +13,7 @@ import type { CommandContext } from '../context/context.js';
 import { fetchImage } from '../fetch/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { selectStage1 } from '../stage1/select.js';
+import { effectiveIsolators, unenforceableLimitsWarning } from '../stage1/host-cgroup-limits.js';
 import { generatePodManifest, checkVolumes, type ResolvedApp } from './manifest-gen.js';
 import { unmountAllUnder } from './mounts.js';
 import { allocatePrivateUsers, checkUsernsSupport } from './private-users.js';
@@ -73,11 +74,16 @@ async function fill(ctx: CommandContext, p: PodArgs, lock: PodLock): Promise<Pod
   ctx.output.progress('rendering images');
   const s1Tree = await store.renderTree(stage1.imageId);
   const apps: TreeSources['apps'] = [];
+  const images = new Map<string, ImageManifest>();
   for (const a of manifest.apps) {
     apps.push(await appTree(ctx, store, a.name, a.image.id, p.noOverlay));
     await fs.mkdir(appInfoDir(podDir, a.name), { recursive: true });
-    await fs.writeFile(appInfoManifestPath(podDir, a.name), serializeImageManifest(await store.getImageManifest(a.image.id)));
+    const image = await store.getImageManifest(a.image.id);
+    images.set(a.image.id, image);
+    await fs.writeFile(appInfoManifestPath(podDir, a.name), serializeImageManifest(image));
   }
+  const limits = unenforceableLimitsWarning(s1Manifest, effectiveIsolators(manifest, images));
+  if (limits !== undefined) ctx.output.warn(limits);
   await layoutTrees(podDir, { stage1Rootfs: s1Tree.rootfs, apps }, !p.noOverlay);
   if (await applyOciUsers(ctx, store, podDir, manifest, p)) await fs.writeFile(podManifestPath(podDir), serializePodManifest(manifest));
   for (const a of manifest.apps) {

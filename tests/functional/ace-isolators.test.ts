@@ -25,6 +25,12 @@ function cgroup2Controllers(): string[] {
   return [];
 }
 
+/** Each probe's stderr, by app name: where stage0's warnings land. */
+const stderrOf = new Map<string, string>();
+
+/** stage0's lines saying this host cannot enforce the limits. */
+const limitWarnings = (name: string): string[] => (stderrOf.get(name) ?? '').split('\n').filter((l) => /limits cannot be enforced on this host/.test(l));
+
 async function probe(
   h: NspawnHarness, name: string, globals: readonly string[], appFlags: readonly string[], script = PROBE, exitCode = 0,
 ): Promise<string> {
@@ -33,6 +39,7 @@ async function probe(
   const uuidFile = path.join(h.dirs.root, `uuid-${name}`);
   const r = await h.rkt([...globals, 'run', `--stage1-path=${nspawnStage1Aci()}`, `--uuid-file-save=${uuidFile}`, '--net=host', img, ...appFlags], { timeoutMs: 120_000 });
   assert.equal(r.exitCode, exitCode, r.stderr + r.stdout);
+  stderrOf.set(name, r.stderr);
   const uuid = fs.readFileSync(uuidFile, 'utf8').trim();
   const unitDir = path.join(h.findPodDir(uuid), 'stage1/rootfs/etc/systemd/system');
   const slice = path.join(unitDir, `app-${name}.slice`);
@@ -56,6 +63,13 @@ test('--caps-retain, --seccomp remove with errno, --oom-score-adj, --memory and 
     assert.match(out, /^CPUQuota=50%%?$/m);
     if (cgroup2Controllers().includes('memory')) assert.match(out, /memory\.max=67108864/);
     if (cgroup2Controllers().includes('cpu')) assert.match(out, /cpu\.max=50000 100000/);
+    // and where they cannot take effect, rkt says so once instead of leaving the app silently unlimited
+    const absent = (['memory', 'cpu'] as const).filter((c) => !cgroup2Controllers().includes(c));
+    if (absent.length > 0) {
+      const warnings = limitWarnings('isolated');
+      assert.equal(warnings.length, 1, stderrOf.get('isolated'));
+      for (const c of absent) assert.match(warnings[0] ?? '', new RegExp(`no ${c} controller: `));
+    }
     assert.match(out, /mkdir=.*Operation not permitted/);
   } finally {
     await h.teardown();
@@ -80,6 +94,7 @@ test('defaults apply without flags; --insecure-options=capabilities,seccomp,path
   const h = await makeNspawnHarness();
   try {
     const def = await probe(h, 'defaults', [], []);
+    assert.deepEqual(limitWarnings('defaults'), [], 'no limits, no warning');
     assert.match(def, /CapBnd:\s+00000000a80425fb/);
     assert.match(def, /Seccomp:\s+2/);
     const open = await probe(h, 'insecure', ['--insecure-options=image,capabilities,seccomp,paths'], []);

@@ -28,6 +28,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'logs', load: async () => (await import('./logs.js')).logsCommand },
   { name: 'metadata-service', load: async () => (await import('./metadata-service.js')).metadataServiceCommand },
   { name: 'cri', load: async () => (await import('./cri.js')).criCommand },
+  { name: 'completion', load: async () => (await import('./completion.js')).completionCommand },
 ];
 
 /** Global flags that take their value as the next argument (`--dir X`). */
