@@ -2,18 +2,8 @@
 // HTTP upgrade offering stream protocols, then one stream per channel. Built on the endpoint's own
 // SPDY session code (the session's client role exists for this); crictl and critest check the same
 // URLs with Go's implementation in development sessions.
-import http from 'node:http';
-import { SpdySession, type SpdyStream } from '../../stage0/cri/streaming/spdy/session.js';
-
-function connect(url: string, protocol: string): Promise<SpdySession> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocol } });
-    req.on('upgrade', (_res, socket, head) => resolve(new SpdySession(socket, 'client', head)));
-    req.on('response', (res) => reject(new Error(`SPDY upgrade refused: ${res.statusCode}`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { dialSpdy } from '../../stage0/cri/streaming/spdy/client.js';
+import type { SpdyStream } from '../../stage0/cri/streaming/spdy/session.js';
 
 function readAll(s: SpdyStream): Promise<string> {
   return new Promise((resolve) => {
@@ -25,7 +15,7 @@ function readAll(s: SpdyStream): Promise<string> {
 
 /** Runs an Exec URL (stdout and stderr, no stdin) over SPDY v4: its output and the status document. */
 export async function spdyExec(url: string): Promise<{ stdout: string; stderr: string; status: Record<string, unknown> }> {
-  const session = await connect(url, 'v4.channel.k8s.io');
+  const { session } = await dialSpdy(url, ['v4.channel.k8s.io']);
   try {
     const error = await session.createStream([['streamtype', 'error']]);
     const stdout = await session.createStream([['streamtype', 'stdout']]);

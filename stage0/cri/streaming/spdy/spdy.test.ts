@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
 import { WebSocket, createWebSocketStream } from 'ws';
 import { startStreamingServer, type StreamingBackend, type StreamingServer, type StreamProcess } from '../server.js';
+import { dialSpdy } from './client.js';
 import { SPDY3_HEADER_DICTIONARY } from './dictionary.js';
 import { FrameReader, MAX_FRAME_PAYLOAD, SpdyProtocolError, dataFrame, goAwayFrame, pingFrame, rstStreamFrame, synReplyFrame, synStreamFrame } from './frames.js';
 import { HeaderDecoder, HeaderEncoder, serializePairs } from './header-block.js';
@@ -114,20 +115,7 @@ async function withServer(fn: (s: StreamingServer) => Promise<void>): Promise<vo
   }
 }
 
-/** What client-go's SPDY dialer does: an HTTP upgrade to SPDY/3.1 offering stream protocols. */
-function spdyConnect(url: string, protocols: string[]): Promise<{ session: SpdySession; protocol: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocols } });
-    req.on('upgrade', (res, socket, head) => resolve({ session: new SpdySession(socket, 'client', head), protocol: String(res.headers['x-stream-protocol-version']) }));
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => reject(new Error(`${res.statusCode}: ${body.trim()}`)));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const spdyConnect = dialSpdy;
 
 function readAll(s: SpdyStream): Promise<string> {
   return new Promise((resolve) => {
