@@ -35,8 +35,11 @@ export function kernelCmdline(o: CmdlineOptions): string[] {
   if (o.debug) {
     t.push('loglevel=7', 'systemd.show_status=true', 'systemd.log_level=debug', 'systemd.log_target=console');
   } else {
-    // the console carries the apps' output (StandardOutput=journal+console), not boot chatter
-    t.push('quiet', 'loglevel=1', 'systemd.show_status=false', 'systemd.log_level=warning', 'udev.log_level=3');
+    // The console carries the apps' output (StandardOutput=journal+console), not the kernel's: loglevel=0
+    // mutes even its emergency level, where "reboot: Power down" ends every pod (systemd-shutdown raises the
+    // level again; the image's system-shutdown/rkt-console-level puts it back). A panic still prints:
+    // panic() raises the level itself.
+    t.push('quiet', 'loglevel=0', 'systemd.show_status=false', 'systemd.log_level=warning', 'udev.log_level=3');
   }
   return t;
 }

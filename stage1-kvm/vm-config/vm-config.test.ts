@@ -30,11 +30,11 @@ test('resources: RAM = overhead + limits (default per app), floor; vCPUs = Σ cp
 
 test('cmdline: 9p root by tag, systemd as init, quiet unless debug, TSC rate only when given', () => {
   const c = kernelCmdline({ rootTag: 'rktroot', debug: false, pci: false, tscKhz: 2600000 });
-  for (const t of ['root=rktroot', 'rootfstype=9p', 'init=/lib/systemd/systemd', 'console=ttyS0', 'quiet', 'pci=off', 'tsc_early_khz=2600000']) {
+  for (const t of ['root=rktroot', 'rootfstype=9p', 'init=/lib/systemd/systemd', 'console=ttyS0', 'quiet', 'loglevel=0', 'pci=off', 'tsc_early_khz=2600000']) {
     assert.ok(c.includes(t), t);
   }
   const d = kernelCmdline({ rootTag: 'rktroot', debug: true, pci: true });
-  assert.ok(!d.includes('quiet') && d.includes('systemd.show_status=true') && !d.some((t) => t.startsWith('tsc_early_khz')));
+  assert.ok(!d.includes('quiet') && d.includes('loglevel=7') && d.includes('systemd.show_status=true') && !d.some((t) => t.startsWith('tsc_early_khz')));
 });
 
 test('accelerator: PVM means TCG, an unusable /dev/kvm means TCG, forced wins', async () => {

@@ -40,3 +40,18 @@ test('kvm: apps exiting 0, 5, 6 in one VM: rkt run exits 5, each status recorded
     await h.teardown();
   }
 });
+
+test('kvm without --debug: the terminal shows the app\'s output and none of the guest kernel\'s, not even its "reboot: Power down"', { skip }, async () => {
+  const h = await makeKvmHarness();
+  try {
+    const img = await h.image('quietboot', ['/bin/sh', '-c', 'echo out-of-the-app; echo err-of-the-app >&2']);
+    const r = await h.runPod([img]);
+    assert.equal(r.exitCode, 0, r.stderr + r.stdout);
+    const terminal = `${r.stdout}\n${r.stderr}`;
+    assert.match(terminal, /out-of-the-app/);
+    assert.match(terminal, /err-of-the-app/);
+    assert.doesNotMatch(terminal, /Power down|reboot: /, terminal);
+  } finally {
+    await h.teardown();
+  }
+});
