@@ -97,11 +97,11 @@ export class ImagePolicy {
     }
   }
 
-  /** The CRI Image message of a stored image, its config's user included. */
-  async message(i: ImageInfo): Promise<Record<string, unknown>> {
+  /** The CRI Image messages of stored images, each config's user included (one store opening for all). */
+  async messages(images: readonly ImageInfo[]): Promise<Array<Record<string, unknown>>> {
+    if (images.length === 0) return [];
     const store = await openStore(this.dataDir);
-    const user = annotationOf(await store.getImageManifest(i.id), OCI_ANNOTATION.user);
-    return imageMessage(i, user);
+    return Promise.all(images.map(async (i) => imageMessage(i, annotationOf(await store.getImageManifest(i.id), OCI_ANNOTATION.user))));
   }
 }
 

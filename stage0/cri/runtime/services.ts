@@ -147,14 +147,14 @@ export function imageService(rt: CriRuntime): UntypedServiceImplementation {
       const want = ((r['filter'] as { image: ImageSpec | null } | null)?.image?.image) ?? '';
       if (want !== '') {
         const i = await rt.images.find(want);
-        return { images: i ? [await rt.images.message(i)] : [] };
+        return { images: await rt.images.messages(i ? [i] : []) };
       }
-      return { images: await Promise.all((await rt.images.ociImages()).map((i) => rt.images.message(i))) };
+      return { images: await rt.images.messages(await rt.images.ociImages()) };
     }),
     // CRI: an image that is not present is an empty answer, not an error.
     ImageStatus: u('ImageStatus', async (r) => {
       const i = await rt.images.find(spec(r));
-      return { image: i ? await rt.images.message(i) : null, info: {} };
+      return { image: i ? ((await rt.images.messages([i]))[0] ?? null) : null, info: {} };
     }),
     PullImage: u('PullImage', async (r) => {
       const image = spec(r);

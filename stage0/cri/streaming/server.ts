@@ -108,7 +108,6 @@ const UPGRADE_NEEDED = 'a streaming URL needs a WebSocket or SPDY/3.1 upgrade re
 /** client-go's websocket port-forward: SPDY inside the WebSocket. */
 const SPDY_TUNNEL_PROTOCOL = `SPDY/3.1+${SPDY_PORT_FORWARD_PROTOCOL}`;
 
-
 export async function startStreamingServer(opts: StreamingServerOptions): Promise<StreamingServer> {
   const { backend } = opts;
   const log: LogFn = (line) => {
