@@ -7,6 +7,8 @@ export const ANNOTATION_RUN = 'coreos.com/rkt/stage1/run';
 export const ANNOTATION_ENTER = 'coreos.com/rkt/stage1/enter';
 export const ANNOTATION_GC = 'coreos.com/rkt/stage1/gc';
 export const ANNOTATION_STOP = 'coreos.com/rkt/stage1/stop';
+/** Optional: feeds the caller's stdin to an app started with `--stdin=stream` (rkt's attach entrypoint, our argv). */
+export const ANNOTATION_ATTACH = 'coreos.com/rkt/stage1/attach';
 export const ANNOTATION_INTERFACE_VERSION = 'coreos.com/rkt/stage1/interface-version';
 /** The mutable-pod entrypoints (rkt's `app` verbs); a stage1 with all four supports `rkt app`. */
 export const ANNOTATION_APP_ADD = 'coreos.com/rkt/stage1/app/add';
@@ -31,7 +33,7 @@ export const STAGE1_INTERFACE_VERSION = 5;
 /** Env var carrying the fd of the pod directory, exclusively flock'ed, inherited by the run entrypoint. */
 export const LOCK_FD_ENV = 'RKT_LOCK_FD';
 
-export type Stage1Entrypoint = 'run' | 'enter' | 'gc' | 'stop' | AppEntrypoint | 'app-stats' | 'app-update';
+export type Stage1Entrypoint = 'run' | 'enter' | 'gc' | 'stop' | 'attach' | AppEntrypoint | 'app-stats' | 'app-update';
 export type AppEntrypoint = 'app-add' | 'app-rm' | 'app-start' | 'app-stop';
 
 export interface Stage1Entrypoints {
@@ -40,6 +42,7 @@ export interface Stage1Entrypoints {
   enter?: string;
   gc?: string;
   stop?: string;
+  attach?: string;
   'app-add'?: string;
   'app-rm'?: string;
   'app-start'?: string;
@@ -74,6 +77,7 @@ export function readStage1Entrypoints(annotations: ReadonlyArray<{ name: string;
   set('enter', ANNOTATION_ENTER);
   set('gc', ANNOTATION_GC);
   set('stop', ANNOTATION_STOP);
+  set('attach', ANNOTATION_ATTACH);
   set('app-add', ANNOTATION_APP_ADD);
   set('app-rm', ANNOTATION_APP_RM);
   set('app-start', ANNOTATION_APP_START);
@@ -220,6 +224,34 @@ export function parseEnterArgs(argv: readonly string[]): EnterArgs {
   if (timeout !== undefined && !/^[1-9][0-9]*$/.test(timeout)) throw contractError('enter', `--timeout: expected whole seconds > 0, got "${timeout}"`);
   if (p.positionals.length === 0) throw contractError('enter', 'a command is required after "--"');
   return { pid: Number(pid), appName, command: p.positionals, ...(timeout !== undefined ? { timeoutS: Number(timeout) } : {}) };
+}
+
+// ---------------------------------------------------------------- attach
+
+/**
+ * App annotations (pod manifest) of an app whose stdin can be attached to: `stream` (rkt's key and value),
+ * and ours, `true` when the app's stdin ends with the first attach's (CRI's and docker's stdin_once).
+ */
+export const APP_STDIN_ANNOTATION = 'coreos.com/rkt/stage2/stdin';
+export const APP_STDIN_ONCE_ANNOTATION = 'rkt-ts/stage2/stdin-once';
+
+export interface AttachArgs {
+  pid: number;
+  appName: string;
+}
+
+export function buildAttachArgs(a: AttachArgs): string[] {
+  return [`--pid=${a.pid}`, `--appname=${a.appName}`];
+}
+
+export function parseAttachArgs(argv: readonly string[]): AttachArgs {
+  const p = scan(argv, { bools: [], values: ['--pid', '--appname'], entrypoint: 'attach' });
+  const pid = p.values.get('--pid');
+  const appName = p.values.get('--appname');
+  if (pid === undefined || !/^[1-9][0-9]*$/.test(pid)) throw contractError('attach', `--pid: expected a process id, got "${pid ?? ''}"`);
+  if (appName === undefined || !isACName(appName)) throw contractError('attach', `--appname: expected an app name, got "${appName ?? ''}"`);
+  if (p.positionals.length > 0) throw contractError('attach', `unexpected argument "${p.positionals[0] ?? ''}"`);
+  return { pid: Number(pid), appName };
 }
 
 // ---------------------------------------------------------------- stop

@@ -51,5 +51,6 @@ export function enterProfileOf(spec: AppUnitSpec): EnterProfile {
     properties: appSandboxProperties(spec).map(([k, v]): [string, string] => [k, v]),
     path: spec.env.find((e) => e.name === 'PATH')?.value ?? DEFAULT_PATH,
     workingDirectory: spec.workingDirectory,
+    ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
   };
 }

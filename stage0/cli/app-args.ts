@@ -4,6 +4,7 @@
 import { RktError } from '../../common/errors.js';
 import { volumeFromString } from '../../common/appc/index.js';
 import { parseNetList } from '../../common/networking/net-list.js';
+import { APP_STDIN_ANNOTATION, APP_STDIN_ONCE_ANNOTATION } from '../../common/stage1-contract.js';
 import { checkPortsAllowed, parsePortFlag, parseSandboxPortFlag } from '../../common/networking/port-forward.js';
 
 export type { AppArg, MountArg, PodArgs, PodCommand, Stage1Flags } from '../pod/pod-args.js';
@@ -110,6 +111,14 @@ function applyAppFlag(app: AppArg, flag: string, v: string): void {
     case '--user-annotation': { const kv = keyValue(flag, v); app.userAnnotations[kv.name] = kv.value; break; }
     case '--user-label': { const kv = keyValue(flag, v); app.userLabels[kv.name] = kv.value; break; }
     case '--annotation': { const kv = keyValue(flag, v); app.annotations[kv.name] = kv.value; break; }
+    case '--stdin':
+      if (v !== 'null' && v !== 'stream') throw usage(`invalid --stdin "${v}": expected null or stream`);
+      app.annotations[APP_STDIN_ANNOTATION] = v;
+      break;
+    case '--stdin-once':
+      if (parseBool(flag, v)) app.annotations[APP_STDIN_ONCE_ANNOTATION] = 'true';
+      else delete app.annotations[APP_STDIN_ONCE_ANNOTATION];
+      break;
     default: throw usage(`unknown flag ${flag}`);
   }
 }
@@ -254,6 +263,11 @@ function validate(p: PodArgs): void {
   }
   if (p.interactive && p.command !== 'run-prepared' && p.apps.length > 1) throw usage('--interactive is only supported with one image');
   if (p.interactive && p.command === 'app-sandbox') throw usage('--interactive needs an app: a sandbox starts with none');
+  for (const a of p.apps) {
+    const stream = a.annotations[APP_STDIN_ANNOTATION] === 'stream';
+    if (a.annotations[APP_STDIN_ONCE_ANNOTATION] === 'true' && !stream) throw usage(`${a.image}: --stdin-once needs --stdin=stream`);
+    if (stream && p.interactive) throw usage(`${a.image}: --stdin=stream and --interactive both want the app's stdin: choose one`);
+  }
   for (const n of p.net) {
     if (n === '') throw usage('invalid --net: empty network name');
   }

@@ -3,7 +3,7 @@
 // permissions of the data dir, as in rkt.
 import { RktError } from '../../common/errors.js';
 
-export const SUPERUSER_COMMANDS: ReadonlySet<string> = new Set(['run', 'prepare', 'run-prepared', 'enter', 'gc', 'rm']);
+export const SUPERUSER_COMMANDS: ReadonlySet<string> = new Set(['run', 'prepare', 'run-prepared', 'enter', 'attach', 'gc', 'rm']);
 
 /** Throws NOT_ROOT (exit 254) when `command` needs root and this process is not effectively uid 0. */
 export function ensureSuperuser(command: string, euid: number | undefined = process.geteuid?.()): void {

@@ -58,6 +58,7 @@ export interface ContainerConfig {
   annotations: StringMap;
   log_path: string;
   stdin: boolean;
+  stdin_once: boolean;
   tty: boolean;
   linux: LinuxContainerConfig | null;
 }

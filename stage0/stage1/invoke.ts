@@ -1,5 +1,6 @@
 // Calling a pod's stage1 entrypoints: run and enter replace this process (execve); stop and gc are
 // spawned and waited for. cwd is always the pod directory (docs/stage1-contract.md).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import { RktError } from '../../common/errors.js';
 import { execve, setCloexec } from '../../common/native.js';
@@ -54,6 +55,14 @@ export async function spawnEntrypoint(podDir: string, entrypoint: string, args: 
   }
   if (r.exitCode !== undefined) return r.exitCode;
   return 128 + (r.signal ? (signalNumber(r.signal) ?? 1) : 1);
+}
+
+/** Starts the attach entrypoint with rkt's own stdin (the app's input), stdout and stderr; the caller waits. */
+export function spawnAttachEntrypoint(podDir: string, entrypoint: string, args: string[], out: Output): ChildProcess {
+  out.debug(`running ${[entrypoint, ...args].map(shellQuote).join(' ')} (cwd ${podDir}, stdin: rkt's)`);
+  const env = { ...process.env };
+  delete env[LOCK_FD_ENV];
+  return spawn(entrypoint, args, { cwd: podDir, stdio: ['inherit', 'ignore', 'inherit'], env });
 }
 
 /**

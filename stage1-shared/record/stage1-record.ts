@@ -72,7 +72,11 @@ function parseRuntime(f: RecordFields): RuntimeRecord {
 }
 
 function parseProfile(f: RecordFields): EnterProfile {
-  return { properties: f.pairList('properties'), path: f.str('path'), workingDirectory: f.str('workingDirectory') };
+  const stdin = f.optObj('stdin');
+  return {
+    properties: f.pairList('properties'), path: f.str('path'), workingDirectory: f.str('workingDirectory'),
+    ...(stdin ? { stdin: { once: stdin.bool('once') } } : {}),
+  };
 }
 
 /** Validates a parsed document as `codec`'s record. */

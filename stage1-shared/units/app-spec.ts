@@ -3,13 +3,15 @@
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import {
-  findIsolator, parseResourceQuantity, type App, type ImageManifest, type PodManifest, type RuntimeApp, type Volume,
+  annotationValue, findIsolator, parseResourceQuantity, type App, type ImageManifest, type PodManifest, type RuntimeApp, type Volume,
 } from '../../common/appc/index.js';
 import { RktError } from '../../common/errors.js';
+import { APP_STDIN_ANNOTATION, APP_STDIN_ONCE_ANNOTATION } from '../../common/stage1-contract.js';
 import { appCapabilities } from './capabilities.js';
 import { ensureDirInRoot, ensureFileInRoot, resolveInRoot } from '../../common/in-root.js';
 import { appSeccompFilter, type SeccompFilter } from './seccomp.js';
 import { appStopSignal } from './stop-signal.js';
+import type { AppStdin } from './stdin.js';
 import { resolveAppIdentity, type AppIdentity } from './users.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -37,6 +39,8 @@ export interface AppUnitSpec {
   restrictPaths: boolean;
   binds: AppBind[];
   interactive: boolean;
+  /** Set when the app reads an attachable stdin (--stdin=stream); absent: stdin is /dev/null. */
+  stdin?: AppStdin;
   preStart: string[][];
   postStop: string[][];
   memoryMax?: number;
@@ -158,6 +162,14 @@ async function volumeBinds(o: AppSpecOptions, app: App): Promise<AppBind[]> {
   return all;
 }
 
+/** The app's stdin mode from its pod manifest annotations (what --stdin and --stdin-once wrote). */
+function appStdin(app: RuntimeApp): AppStdin | undefined {
+  const mode = annotationValue(app.annotations, APP_STDIN_ANNOTATION);
+  if (mode === undefined || mode === 'null') return undefined;
+  if (mode !== 'stream') throw usage(app.name, `${APP_STDIN_ANNOTATION}: "${mode}" is not supported (null or stream)`);
+  return { once: annotationValue(app.annotations, APP_STDIN_ONCE_ANNOTATION) === 'true' };
+}
+
 export async function buildAppUnitSpec(o: AppSpecOptions): Promise<AppUnitSpec> {
   const name = o.app.name;
   const app = o.app.app ?? o.image.app;
@@ -194,5 +206,10 @@ export async function buildAppUnitSpec(o: AppSpecOptions): Promise<AppUnitSpec> 
   const oom = findIsolator(isolators, 'os/linux/oom-score-adj');
   if (oom !== undefined) spec.oomScoreAdjust = oom;
   if (killSignal !== undefined) spec.killSignal = killSignal;
+  const stdin = appStdin(o.app);
+  if (stdin !== undefined) {
+    if (o.interactive) throw usage(name, '--stdin=stream and --interactive both want the app\'s stdin: choose one');
+    spec.stdin = stdin;
+  }
   return spec;
 }

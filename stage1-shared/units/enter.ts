@@ -3,6 +3,7 @@
 import { RktError } from '../../common/errors.js';
 import { appRootfsPath } from '../../common/pod-layout.js';
 import { resolveExecInRoot } from './app-spec.js';
+import type { AppStdin } from './stdin.js';
 
 /** Recorded per app by each stage1's run entrypoint and read back by its enter entrypoint. */
 export interface EnterProfile {
@@ -11,6 +12,8 @@ export interface EnterProfile {
   /** The app's PATH, to resolve the entered command. */
   path: string;
   workingDirectory: string;
+  /** The app reads an attachable stdin (the attach entrypoint reads this). */
+  stdin?: AppStdin;
 }
 
 /** The recorded profile of the app to enter; a pod without that app (or without a record) is refused. */

@@ -15,3 +15,4 @@ export { metadataHostAddress, metadataUrl } from './metadata-url.js';
 export { podVolumeSeeds, prepareEmptyVolume, shiftId, SEED_VOLUMES_ANNOTATION, type EmptyVolumeOptions, type IdRange, type VolumeSeed } from './seed-volumes.js';
 export { appStopSignal, parseSignal, STOP_SIGNAL_ANNOTATION } from './stop-signal.js';
 export { enterProfileFor, resolveEnterCommand, transientEnterArgv, type EnterProfile } from './enter.js';
+export { appStdinFifo, attachableStdin, attachStdinArgv, stdinHolderName, stdinHolderUnit, type AppStdin } from './stdin.js';

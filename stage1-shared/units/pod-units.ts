@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppUnitSpec } from './app-spec.js';
 import { appEnvInPod, appServiceName, appServiceUnit, appSliceUnit } from './app-unit.js';
+import { stdinHolderName, stdinHolderUnit } from './stdin.js';
 import { appSliceName, renderEnvFile, renderUnit } from './unit-file.js';
 import { replaceFileInRoot } from '../../common/in-root.js';
 
@@ -115,6 +116,7 @@ export function appFiles(s: AppUnitSpec): PodFile[] {
   ];
   const slice = appSliceUnit(s);
   if (slice !== undefined) files.push({ path: `${UNIT_DIR}/${appSliceName(s.name)}`, content: slice, mode: 0o644 });
+  if (s.stdin !== undefined) files.push({ path: `${UNIT_DIR}/${stdinHolderName(s.name)}`, content: stdinHolderUnit(s.name), mode: 0o644 });
   return files;
 }
 

@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'cat-manifest', load: async () => (await import('./cat-manifest.js')).catManifestCommand },
   { name: 'app', load: async () => (await import('./app.js')).appCommand },
   { name: 'enter', load: async () => (await import('./enter.js')).enterCommand },
+  { name: 'attach', load: async () => (await import('./attach.js')).attachCommand },
   { name: 'logs', load: async () => (await import('./logs.js')).logsCommand },
   { name: 'metadata-service', load: async () => (await import('./metadata-service.js')).metadataServiceCommand },
   { name: 'cri', load: async () => (await import('./cri.js')).criCommand },

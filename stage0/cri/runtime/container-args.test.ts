@@ -9,7 +9,7 @@ import { sandboxArgs } from './sandboxes.js';
 function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
   return {
     metadata: { name: 'web', attempt: 1 }, image: { image: 'sha512-abc', annotations: {}, user_specified_image: '', runtime_handler: '' },
-    command: [], args: [], working_dir: '', envs: [], mounts: [], labels: {}, annotations: {}, log_path: '', stdin: false, tty: false, linux: null, ...over,
+    command: [], args: [], working_dir: '', envs: [], mounts: [], labels: {}, annotations: {}, log_path: '', stdin: false, stdin_once: false, tty: false, linux: null, ...over,
   };
 }
 
@@ -40,6 +40,14 @@ test('command replaces the Entrypoint, the rest and args replace Cmd; env, user,
     '--user=1000', '--group=2000', '--supplementary-gids=5,6', '--readonly-rootfs=true', '--caps-retain=CAP_NET_ADMIN',
     '--memory=67108864', '--cpu=500m', '--cpu-shares=512', '--oom-score-adj=100', '--annotation=k=v', '--', '-c', 'echo hi', '---',
   ]);
+});
+
+test('a stdin container is an app with --stdin=stream, stdin_once as --stdin-once', () => {
+  const once = containerAddArgs('U', 'a', config({ stdin: true, stdin_once: true }), 'k=v');
+  assert.ok(once.includes('--stdin=stream') && once.includes('--stdin-once'));
+  const open = containerAddArgs('U', 'a', config({ stdin: true }), 'k=v');
+  assert.ok(open.includes('--stdin=stream') && !open.includes('--stdin-once'));
+  assert.ok(!containerAddArgs('U', 'a', config({}), 'k=v').some((x) => x.startsWith('--stdin')));
 });
 
 test('what rkt cannot do is refused before any change', () => {

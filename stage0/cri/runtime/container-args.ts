@@ -56,8 +56,9 @@ export function resourceLimits(r: LinuxContainerResources): { memoryBytes?: numb
 export function containerAddArgs(uuid: string, app: string, cfg: ContainerConfig, annotation: string): string[] {
   const image = cfg.image?.image ?? '';
   if (image === '') throw invalidArgument('ContainerConfig.image.image is empty');
-  if (cfg.tty || cfg.stdin) throw invalidArgument('stdin and tty containers are not supported (attach streams output only)');
+  if (cfg.tty) throw invalidArgument('tty containers are not supported: apps have no terminal (stdin without tty is)');
   const args = ['app', 'add', uuid, imageArgument(image), '--pull-policy=never', `--name=${app}`];
+  if (cfg.stdin) args.push('--stdin=stream', ...(cfg.stdin_once ? ['--stdin-once'] : []));
   const sc = cfg.linux?.security_context;
   if (sc?.privileged) throw invalidArgument('privileged containers are not supported: rkt apps always run with a bounded capability set');
   if (cfg.command.length > 0) args.push(`--exec=${cfg.command[0]}`);

@@ -12,6 +12,7 @@ import {
   type ContainerFilter,
 } from './containers.js';
 import { requireSandbox } from './cri-pods.js';
+import { attachableStreams } from '../../app/attach.js';
 import { listPodSandboxes, removePodSandbox, runPodSandbox, sandboxIp, sandboxState, stopPodSandbox, type SandboxFilter } from './sandboxes.js';
 import { dateNs } from '../records.js';
 import { updateContainerLimits } from './limits.js';
@@ -130,7 +131,10 @@ export function runtimeService(rt: CriRuntime, streaming: StreamingServer): Unty
     }),
     Attach: u('Attach', async (r) => {
       const c = await rt.containers.require(requireId(r, 'container_id', 'Attach'));
-      return { url: streaming.registerAttach({ podUuid: c.sandbox.snap.uuid, app: c.app, tty: r['tty'] === true, stdin: r['stdin'] === true, stdout: r['stdout'] !== false, stderr: r['stderr'] === true }) };
+      if (r['tty'] === true) throw invalidArgument('Attach: tty is not supported (containers have no terminal)');
+      // As containerd: a container created without stdin is attached to for its output only.
+      const stdin = r['stdin'] === true && attachableStreams(c.sandbox.manifest, c.app).includes('stdin');
+      return { url: streaming.registerAttach({ podUuid: c.sandbox.snap.uuid, app: c.app, tty: false, stdin, stdout: r['stdout'] !== false, stderr: r['stderr'] === true }) };
     }),
     PortForward: u('PortForward', async (r) => {
       const sb = await requireSandbox(rt.dataDir, requireId(r, 'pod_sandbox_id', 'PortForward'));

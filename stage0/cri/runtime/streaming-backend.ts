@@ -1,8 +1,6 @@
-// What the streaming server runs: exec is `rkt enter` (kvm pods reach the guest through its agent), attach
-// follows the app's journal (output only: apps have no stdin to attach to), port-forward dials the pod's IP.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { podDirIn } from '../../../common/pod-layout.js';
-import { podJournalDir } from '../../pod/journal.js';
+// What the streaming server runs: exec is `rkt enter` and attach `rkt attach` (kvm pods reach the guest through
+// its agent), port-forward dials the pod's IP.
+import type { ChildProcess } from 'node:child_process';
 import type { AttachTarget, ExecTarget, StreamingBackend, StreamProcess } from '../streaming/server.js';
 import type { CriRuntime } from './context.js';
 import { readSandbox } from './cri-pods.js';
@@ -28,9 +26,11 @@ export function streamingBackend(rt: CriRuntime): StreamingBackend {
       return asStreamProcess(rt.rkt.spawnPiped(['enter', `--app=${t.app}`, t.podUuid, ...t.cmd]));
     },
     spawnAttach(t: AttachTarget) {
-      const journal = podJournalDir(podDirIn(rt.dataDir, 'run', t.podUuid), t.podUuid);
-      if (journal === undefined) throw new Error(`pod ${t.podUuid} has no journal yet`);
-      return asStreamProcess(spawn('journalctl', ['-D', journal, '--no-pager', '-o', 'cat', '-f', '-n', '0', `SYSLOG_IDENTIFIER=${t.app}`], { stdio: ['pipe', 'pipe', 'pipe'] }));
+      // rkt attach ends when the app exits, with its exit code: the session's closing status.
+      const streams = [t.stdin ? 'stdin' : '', t.stdout ? 'stdout' : '', t.stderr ? 'stderr' : ''].filter((x) => x !== '');
+      const child = rt.rkt.spawnPiped(['attach', `--app=${t.app}`, `--mode=${streams.join(',') || 'stdout'}`, t.podUuid]);
+      if (!t.stdin) child.stdin?.end();
+      return asStreamProcess(child);
     },
     async portAddress(podUuid: string, port: number) {
       const sb = await readSandbox(rt.dataDir, podUuid);

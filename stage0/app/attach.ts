@@ -1,0 +1,175 @@
+// `rkt attach`: an app's output as it comes, from the pod's journal (the stage1s keep no other copy), and,
+// for an app started with --stdin=stream, rkt's stdin fed to the app through the stage1's attach
+// entrypoint. Attaching ends when the app exits (rkt then exits with the app's code) or on SIGINT/SIGTERM.
+import { spawn } from 'node:child_process';
+import type { PodManifest } from '../../common/appc/index.js';
+import { annotationValue } from '../../common/appc/index.js';
+import { RktError } from '../../common/errors.js';
+import { APP_STDIN_ANNOTATION, buildAttachArgs } from '../../common/stage1-contract.js';
+import type { Output } from '../context/output.js';
+import { readPodPid } from '../pod/info.js';
+import { podJournalDir } from '../pod/journal.js';
+import { probePod, type PodSnapshot } from '../pod/state.js';
+import { spawnAttachEntrypoint } from '../stage1/invoke.js';
+import { entrypointPath, readPodStage1 } from '../stage1/pod-stage1.js';
+import { readAppStatus } from './app-state.js';
+
+export type AttachStream = 'stdin' | 'stdout' | 'stderr';
+export type AttachMode = { kind: 'list' } | { kind: 'streams'; streams: ReadonlySet<AttachStream> } | { kind: 'auto' };
+
+const STREAMS: readonly AttachStream[] = ['stdin', 'stdout', 'stderr'];
+const POLL_MS = 250;
+/** After the app exited, output still on its way to the journal: stop after this much quiet, or at the cap. */
+const DRAIN_QUIET_MS = 500;
+const DRAIN_MAX_MS = 3000;
+
+export function parseAttachMode(text: string): AttachMode {
+  if (text === 'auto') return { kind: 'auto' };
+  if (text === 'list') return { kind: 'list' };
+  if (/^tty(-in|-out)?$/.test(text)) {
+    throw new RktError('USAGE', `--mode=${text}: apps have no terminal to attach to`, { hint: 'use --mode=auto or a list of stdin,stdout,stderr' });
+  }
+  const streams = new Set<AttachStream>();
+  for (const part of text.split(',')) {
+    const s = STREAMS.find((x) => x === part);
+    if (s === undefined) throw new RktError('USAGE', `invalid --mode "${text}": "${part}" is not one of auto, list, stdin, stdout, stderr`);
+    streams.add(s);
+  }
+  return { kind: 'streams', streams };
+}
+
+/** The streams an app offers: its output always, its stdin when it was started with --stdin=stream. */
+export function attachableStreams(manifest: PodManifest, app: string): AttachStream[] {
+  const entry = manifest.apps.find((a) => a.name === app);
+  const stdin = entry !== undefined && annotationValue(entry.annotations, APP_STDIN_ANNOTATION) === 'stream';
+  return stdin ? ['stdin', 'stdout', 'stderr'] : ['stdout', 'stderr'];
+}
+
+/** Which streams to attach for `mode`; a stream the app does not offer is refused. */
+export function streamsFor(mode: AttachMode, offered: readonly AttachStream[], app: string): Set<AttachStream> {
+  if (mode.kind !== 'streams') return new Set(offered);
+  for (const s of mode.streams) {
+    if (!offered.includes(s)) {
+      throw new RktError('USAGE', `app "${app}" has no attachable ${s}`, { hint: 'start the app with --stdin=stream to attach to its stdin' });
+    }
+  }
+  return new Set(mode.streams);
+}
+
+/** journald keeps no stream name: what the app logged at err priority or worse is its stderr (as for CRI logs). */
+function streamOf(entry: Record<string, unknown>): 'stdout' | 'stderr' {
+  const prio = typeof entry['PRIORITY'] === 'string' ? Number(entry['PRIORITY']) : 6;
+  return prio <= 3 ? 'stderr' : 'stdout';
+}
+
+function messageOf(entry: Record<string, unknown>): Buffer | undefined {
+  const raw = entry['MESSAGE'];
+  if (typeof raw === 'string') return Buffer.from(`${raw}\n`);
+  if (Array.isArray(raw) && raw.every((b) => typeof b === 'number')) return Buffer.concat([Buffer.from(raw as number[]), Buffer.from('\n')]);
+  return undefined;
+}
+
+export interface AttachRequest {
+  dataDir: string;
+  snap: PodSnapshot;
+  manifest: PodManifest;
+  app: string;
+  streams: ReadonlySet<AttachStream>;
+  out: Output;
+}
+
+async function waitForPid(dataDir: string, uuid: string): Promise<number> {
+  for (;;) {
+    const snap = await probePod(dataDir, uuid);
+    if (!snap || snap.state !== 'running') throw new RktError('POD_STATE', `pod ${uuid} is not running anymore`);
+    const pid = await readPodPid(snap.dir);
+    if (pid !== undefined) return pid;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Attaches until the app exits (resolves to its exit code) or rkt is told to stop (resolves to 0). */
+export async function attachToApp(r: AttachRequest): Promise<number> {
+  const { snap, app, out } = r;
+  const status = await readAppStatus(snap.dir, snap.state, r.manifest, app);
+  if (status.state !== 'running') {
+    throw new RktError('POD_STATE', `cannot attach to app "${app}" of pod ${snap.uuid}: it is ${status.state}, not running`, {
+      hint: status.state === 'created' ? `start it first: rkt app start --app=${app} ${snap.uuid}` : 'see its state with: rkt app status',
+    });
+  }
+  const journal = podJournalDir(snap.dir, snap.uuid);
+  const wantOutput = r.streams.has('stdout') || r.streams.has('stderr');
+  if (wantOutput && journal === undefined) throw new RktError('POD_STATE', `pod ${snap.uuid} has no journal yet`, { hint: 'try again once the pod booted' });
+
+  let lastOutput = Date.now();
+  const follower = wantOutput && journal !== undefined
+    ? spawn('journalctl', ['-D', journal, '--no-pager', '-o', 'json', '-f', '-n', '0', `SYSLOG_IDENTIFIER=${app}`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : undefined;
+  if (follower) {
+    out.debug(`attach: output of ${app} from journalctl -D ${journal ?? ''} -f`);
+    let partial = '';
+    follower.stdout!.setEncoding('utf8');
+    follower.stdout!.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) {
+        let e: unknown;
+        try {
+          e = JSON.parse(l);
+        } catch {
+          continue; // journalctl's own notices
+        }
+        if (typeof e !== 'object' || e === null) continue;
+        const entry = e as Record<string, unknown>;
+        const stream = streamOf(entry);
+        const msg = messageOf(entry);
+        if (msg === undefined || !r.streams.has(stream)) continue;
+        lastOutput = Date.now();
+        (stream === 'stderr' ? process.stderr : process.stdout).write(msg);
+      }
+    });
+  }
+
+  let writer: ReturnType<typeof spawnAttachEntrypoint> | undefined;
+  if (r.streams.has('stdin')) {
+    const s1 = await readPodStage1(snap.dir);
+    const ep = entrypointPath(snap.dir, s1, 'attach');
+    const pid = await waitForPid(r.dataDir, snap.uuid);
+    writer = spawnAttachEntrypoint(snap.dir, ep, buildAttachArgs({ pid, appName: app }), out);
+    writer.on('exit', (code) => out.debug(`attach: stdin of ${app} closed (writer exited ${code ?? 'by a signal'})`));
+  }
+
+  let stopped = false;
+  const stop = (): void => { stopped = true; };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    let exitCode: number | undefined;
+    while (!stopped) {
+      await new Promise((res) => setTimeout(res, POLL_MS));
+      const now = await probePod(r.dataDir, snap.uuid);
+      if (!now || now.state !== 'running') {
+        out.debug(`attach: pod ${snap.uuid} is ${now?.state ?? 'gone'}`);
+        exitCode = (await readAppStatus(snap.dir, now?.state ?? 'exited', r.manifest, app)).exitCode;
+        break;
+      }
+      const st = await readAppStatus(now.dir, now.state, r.manifest, app);
+      if (st.state !== 'running') {
+        exitCode = st.exitCode;
+        out.debug(`attach: app ${app} is ${st.state}${exitCode !== undefined ? ` (exit code ${exitCode})` : ''}`);
+        break;
+      }
+    }
+    if (!stopped && follower) {
+      const drainStart = Date.now();
+      lastOutput = Math.max(lastOutput, drainStart);
+      while (Date.now() - lastOutput < DRAIN_QUIET_MS && Date.now() - drainStart < DRAIN_MAX_MS) await new Promise((res) => setTimeout(res, 100));
+    }
+    return stopped ? 0 : exitCode ?? 0;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    follower?.kill('SIGTERM');
+    if (writer && writer.exitCode === null) writer.kill('SIGTERM');
+  }
+}
