@@ -1,7 +1,8 @@
 // `rkt attach`: an app's output as it comes, from the pod's journal (the stage1s keep no other copy), and,
 // for an app started with --stdin=stream, rkt's stdin fed to the app through the stage1's attach
 // entrypoint. Attaching ends when the app exits (rkt then exits with the app's code) or on SIGINT/SIGTERM.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { PodManifest } from '../../common/appc/index.js';
 import { annotationValue } from '../../common/appc/index.js';
 import { RktError } from '../../common/errors.js';
@@ -17,6 +18,7 @@ import { readAppStatus } from './app-state.js';
 export type AttachStream = 'stdin' | 'stdout' | 'stderr';
 export type AttachMode = { kind: 'list' } | { kind: 'streams'; streams: ReadonlySet<AttachStream> } | { kind: 'auto' };
 
+const execFileP = promisify(execFile);
 const STREAMS: readonly AttachStream[] = ['stdin', 'stdout', 'stderr'];
 const POLL_MS = 250;
 /** After the app exited, output still on its way to the journal: stop after this much quiet, or at the cap. */
@@ -50,7 +52,7 @@ export function streamsFor(mode: AttachMode, offered: readonly AttachStream[], a
   if (mode.kind !== 'streams') return new Set(offered);
   for (const s of mode.streams) {
     if (!offered.includes(s)) {
-      throw new RktError('USAGE', `app "${app}" has no attachable ${s}`, { hint: 'start the app with --stdin=stream to attach to its stdin' });
+      throw new RktError('USAGE', `app "${app}" has no attachable ${s}`, { hint: 'start the app with --stdin=stream to attach to its stdin', exitCode: 254 });
     }
   }
   return new Set(mode.streams);
@@ -78,6 +80,20 @@ export interface AttachRequest {
   out: Output;
 }
 
+/** The cursor of the app's newest journal entry, or undefined when it has none. */
+async function lastCursor(journal: string, app: string): Promise<string | undefined> {
+  const r = await execFileP('journalctl', ['-D', journal, '--no-pager', '-o', 'json', '-n', '1', `SYSLOG_IDENTIFIER=${app}`], { maxBuffer: 16 << 20 }).catch(() => undefined);
+  const line = r?.stdout.trim().split('\n').pop() ?? '';
+  if (line === '') return undefined;
+  try {
+    const e: unknown = JSON.parse(line);
+    const c = typeof e === 'object' && e !== null ? (e as Record<string, unknown>)['__CURSOR'] : undefined;
+    return typeof c === 'string' ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function waitForPid(dataDir: string, uuid: string): Promise<number> {
   for (;;) {
     const snap = await probePod(dataDir, uuid);
@@ -102,8 +118,11 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
   if (wantOutput && journal === undefined) throw new RktError('POD_STATE', `pod ${snap.uuid} has no journal yet`, { hint: 'try again once the pod booted' });
 
   let lastOutput = Date.now();
+  // Everything after the app's last entry so far: `-n 0 -f` would miss what the app writes while journalctl
+  // starts up, which is just when the first input arrives.
+  const after = wantOutput && journal !== undefined ? await lastCursor(journal, app) : undefined;
   const follower = wantOutput && journal !== undefined
-    ? spawn('journalctl', ['-D', journal, '--no-pager', '-o', 'json', '-f', '-n', '0', `SYSLOG_IDENTIFIER=${app}`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    ? spawn('journalctl', ['-D', journal, '--no-pager', '-o', 'json', '-f', ...(after !== undefined ? [`--after-cursor=${after}`] : ['-n', 'all']), `SYSLOG_IDENTIFIER=${app}`], { stdio: ['ignore', 'pipe', 'inherit'] })
     : undefined;
   if (follower) {
     out.debug(`attach: output of ${app} from journalctl -D ${journal ?? ''} -f`);
@@ -130,16 +149,24 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
     });
   }
 
+  let stopped = false;
+  let writerCode = 0;
   let writer: ReturnType<typeof spawnAttachEntrypoint> | undefined;
   if (r.streams.has('stdin')) {
     const s1 = await readPodStage1(snap.dir);
     const ep = entrypointPath(snap.dir, s1, 'attach');
     const pid = await waitForPid(r.dataDir, snap.uuid);
     writer = spawnAttachEntrypoint(snap.dir, ep, buildAttachArgs({ pid, appName: app }), out);
-    writer.on('exit', (code) => out.debug(`attach: stdin of ${app} closed (writer exited ${code ?? 'by a signal'})`));
+    writer.on('exit', (code) => {
+      out.debug(`attach: stdin of ${app} closed (writer exited ${code ?? 'by a signal'})`);
+      // Attached to stdin alone, there is nothing left to do once it ended.
+      if (!wantOutput) {
+        stopped = true;
+        writerCode = code ?? 1;
+      }
+    });
   }
 
-  let stopped = false;
   const stop = (): void => { stopped = true; };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -165,7 +192,7 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
       lastOutput = Math.max(lastOutput, drainStart);
       while (Date.now() - lastOutput < DRAIN_QUIET_MS && Date.now() - drainStart < DRAIN_MAX_MS) await new Promise((res) => setTimeout(res, 100));
     }
-    return stopped ? 0 : exitCode ?? 0;
+    return stopped ? writerCode : exitCode ?? 0;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

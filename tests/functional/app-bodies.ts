@@ -51,10 +51,10 @@ async function ok(h: NspawnHarness, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** A refused command: exit 254, one line on stderr naming `pattern`. */
-async function refused(h: NspawnHarness, args: string[], pattern: RegExp): Promise<void> {
+/** A refused command: exit 254 (2 for a usage error), one line on stderr naming `pattern`. */
+async function refused(h: NspawnHarness, args: string[], pattern: RegExp, exitCode = 254): Promise<void> {
   const r = await h.rkt(args);
-  assert.equal(r.exitCode, 254, `rkt ${args.join(' ')} should fail: ${r.stdout} ${r.stderr}`);
+  assert.equal(r.exitCode, exitCode, `rkt ${args.join(' ')} should fail: ${r.stdout} ${r.stderr}`);
   assert.match(r.stderr, pattern);
 }
 
@@ -207,4 +207,46 @@ export async function notMutableBody(h: NspawnHarness, aci: string): Promise<voi
   const r = await h.rkt(['app', 'sandbox', `--stage1-path=${aci}`, img]);
   assert.equal(r.exitCode, 2, r.stderr);
   assert.match(r.stderr, /takes no images/);
+}
+
+/**
+ * rkt attach: an app started with --stdin=stream --stdin-once reads what the attach writes and gets EOF when
+ * that input ends (rkt attach then exits with the app's code); without --stdin-once the app's stdin outlives an
+ * attach; output-only apps and bad modes are refused, the pod unharmed.
+ */
+export async function attachBody(h: NspawnHarness, aci: string): Promise<void> {
+  const sh = await h.image('shell', ['/bin/sh']);
+  const loop = await h.image('looper', ['/bin/sh', '-c', 'while true; do sleep 0.1; done']);
+  const sb = await startSandbox(h, aci);
+  const { uuid } = sb;
+  await refused(h, ['app', 'add', uuid, sh, '--name=x', '--stdin-once'], /--stdin-once needs --stdin=stream/, 2);
+  await ok(h, ['app', 'add', uuid, sh, '--name=once', '--stdin=stream', '--stdin-once']);
+  await ok(h, ['app', 'add', uuid, sh, '--name=keep', '--stdin=stream']);
+  await ok(h, ['app', 'add', uuid, loop, '--name=plain']);
+  await refused(h, ['attach', '--app=once', uuid], /app "once" of pod .* is created, not running/);
+  for (const app of ['once', 'keep', 'plain']) await ok(h, ['app', 'start', uuid, `--app=${app}`]);
+  assert.equal(await ok(h, ['attach', '--app=once', '--mode=list', uuid]), 'stdin\nstdout\nstderr\n');
+  assert.equal(await ok(h, ['attach', '--app=plain', '--mode=list', uuid]), 'stdout\nstderr\n');
+  await refused(h, ['attach', '--app=plain', '--mode=stdin', uuid], /app "plain" has no attachable stdin/);
+  await refused(h, ['attach', '--app=once', '--mode=tty', uuid], /no terminal/, 2);
+  await refused(h, ['attach', uuid], /has 3 apps .*--app=NAME/);
+
+  // stdin-once: the input's end is the app's; the app's exit code is attach's
+  const once = await h.rkt(['attach', '--app=once', uuid], { input: 'echo attached-$((6*7))\nread x || echo saw-eof\nexit 7\n', timeoutMs: 120_000 });
+  assert.equal(once.exitCode, 7, once.stderr);
+  assert.match(once.stdout, /attached-42\n/);
+  assert.equal((await waitAppState(h, uuid, 'once', 'exited'))['exit_code'], 7);
+
+  // without --stdin-once: an attach that ends leaves the app reading; the next attach reaches the same shell
+  const first = await h.rkt(['attach', '--app=keep', '--mode=stdin', uuid], { input: 'v=kept-$((1+1))\n', timeoutMs: 120_000 });
+  assert.equal(first.exitCode, 0, first.stderr);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal((await appStatus(h, uuid, 'keep'))['state'], 'running');
+  const second = await h.rkt(['attach', '--app=keep', uuid], { input: 'echo "$v"\nexit 4\n', timeoutMs: 120_000 });
+  assert.equal(second.exitCode, 4, second.stderr);
+  assert.match(second.stdout, /kept-2\n/);
+  // the output-only app was not disturbed
+  assert.equal((await appStatus(h, uuid, 'plain'))['state'], 'running');
+  await ok(h, ['stop', uuid]);
+  await sb.done;
 }
