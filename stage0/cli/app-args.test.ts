@@ -82,3 +82,12 @@ test('app add: a pod uuid, one image, its per-app flags and args', () => {
   assert.throws(() => parsePodArgs('app-add', ['u', 'a', 'b']), /takes one image/);
   assert.throws(() => parsePodArgs('app-add', ['u', 'img', '--net=none']), /not valid for rkt app add/);
 });
+
+test('--stdin=stream and --stdin-once become the app annotations the stage1 reads', () => {
+  const p = parsePodArgs('app-add', ['uuid', 'img', '--stdin=stream', '--stdin-once']);
+  assert.deepEqual(p.apps[0]?.annotations, { 'coreos.com/rkt/stage2/stdin': 'stream', 'rkt-ts/stage2/stdin-once': 'true' });
+  assert.deepEqual(parsePodArgs('run', ['img', '--stdin=null']).apps[0]?.annotations, { 'coreos.com/rkt/stage2/stdin': 'null' });
+  assert.throws(() => parsePodArgs('run', ['img', '--stdin=tty']), /expected null or stream/);
+  assert.throws(() => parsePodArgs('run', ['img', '--stdin-once']), /--stdin-once needs --stdin=stream/);
+  assert.throws(() => parsePodArgs('run', ['--interactive', 'img', '--stdin=stream']), /choose one/);
+});

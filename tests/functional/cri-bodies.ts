@@ -139,6 +139,29 @@ async function wsExec(url: string): Promise<{ stdout: string; status: Record<str
   return { stdout, status };
 }
 
+/** WebSocket attach (v5.channel.k8s.io): sends `input` on stdin, then v5's close signal ending stdin. */
+async function wsAttach(url: string, input: string): Promise<{ stdout: string; stderr: string; status: Record<string, unknown> }> {
+  const ws = new WebSocket(url, ['v5.channel.k8s.io']);
+  let stdout = '';
+  let stderr = '';
+  let status: Record<string, unknown> = {};
+  await new Promise<void>((resolve, reject) => {
+    ws.on('open', () => {
+      ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(input)]));
+      ws.send(Buffer.from([255, 0]));
+    });
+    ws.on('message', (d: Buffer) => {
+      if (d.length === 0) return;
+      if (d[0] === 1) stdout += d.subarray(1).toString();
+      if (d[0] === 2) stderr += d.subarray(1).toString();
+      if (d[0] === 3) status = JSON.parse(d.subarray(1).toString()) as Record<string, unknown>;
+    });
+    ws.on('close', () => resolve());
+    ws.on('error', reject);
+  });
+  return { stdout, stderr, status };
+}
+
 /** WebSocket port-forward (v4.channel.k8s.io): one request on port index 0, everything the pod answers. */
 async function wsPortForward(url: string, request: string): Promise<string> {
   const ws = new WebSocket(url, ['v4.channel.k8s.io']);
@@ -240,6 +263,22 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   const spdyUrl = String((await rt['Exec']!({ container_id: cid, cmd: ['/bin/sh', '-c', 'echo spdy-$GREETING; echo to-stderr >&2; exit 5'], stdout: true, stderr: true }))['url']);
   const overSpdy = await spdyExec(spdyUrl);
   assert.deepEqual([overSpdy.stdout, overSpdy.stderr, overSpdy.status['reason']], ['spdy-cri\n', 'to-stderr\n', 'NonZeroExitCode']);
+
+  // A stdin container (kubectl run -i): Attach writes to its shell, and the end of that input is its EOF (stdin_once).
+  const shell = String((await rt['CreateContainer']!({
+    pod_sandbox_id: sbId, config: { metadata: { name: 'shell', attempt: 0 }, image: { image: imageRef }, command: ['/bin/sh'], stdin: true, stdin_once: true }, sandbox_config: cfg,
+  }))['container_id']);
+  await rt['StartContainer']!({ container_id: shell });
+  assert.equal(await grpcCode(rt['Attach']!({ container_id: shell, stdin: true, stdout: true, tty: true })), INVALID_ARGUMENT);
+  const attachUrl = String((await rt['Attach']!({ container_id: shell, stdin: true, stdout: true, stderr: true }))['url']);
+  const attached = await wsAttach(attachUrl, 'echo attached-$((6*7))\n');
+  assert.deepEqual([attached.stdout, attached.stderr, attached.status['status']], ['attached-42\n', '', 'Success'], JSON.stringify(attached));
+  const shellStatus = await waitFor('the attached shell to exit', async () => {
+    const s = (await rt['ContainerStatus']!({ container_id: shell }))['status'] as Msg;
+    return s['state'] === 'CONTAINER_EXITED' ? s : undefined;
+  }, 60_000);
+  assert.equal(shellStatus['exit_code'], 0);
+  await rt['RemoveContainer']!({ container_id: shell });
 
   // A second container serving HTTP, reached through PortForward from the host.
   const web = String((await rt['CreateContainer']!({
