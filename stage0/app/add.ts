@@ -1,8 +1,9 @@
-// `rkt app add`: puts a new app into a running mutable pod. The image is fetched first (no lock held), then,
-// under the pod's app lock: the app is generated as `rkt run` would (same flags, same Docker rules for OCI
-// images), its tree is copied into the pod, the manifest-to-be goes to pod.next, the stage1 writes the app's
-// units, and renaming pod.next over pod commits it. Anything before the rename is undone on failure, and
-// by the next `rkt app` command after a crash: an app is in the pod exactly when the manifest names it.
+// `rkt app add`: puts a new app into a running mutable pod. The image is fetched first (holding only the
+// store's prepare lock), then, under the pod's app lock: the app is generated as `rkt run` would (same
+// flags, same Docker rules for OCI images), its tree is copied into the pod, the manifest-to-be goes to
+// pod.next, the stage1 writes the app's units, and renaming pod.next over pod commits it. Anything before
+// the rename is undone on failure, and by the next `rkt app` command after a crash: an app is in the pod
+// exactly when the manifest names it.
 import fs from 'node:fs/promises';
 import { serializeImageManifest, serializePodManifest, type PodManifest, type RuntimeApp, type Volume } from '../../common/appc/index.js';
 import { RktError, errnoCode } from '../../common/errors.js';
@@ -17,6 +18,7 @@ import { generatePodManifest, type ResolvedApp } from '../pod/manifest-gen.js';
 import { applyOciUser } from '../pod/prepare.js';
 import { copyTree } from '../pod/trees.js';
 import { openStore, type Store } from '../store/index.js';
+import { withPrepareLock } from '../store/prepare-lock.js';
 import { runAppEntrypoint } from '../stage1/invoke.js';
 import { entrypointPath } from '../stage1/pod-stage1.js';
 import { effectiveIsolators, unenforceableLimitsWarning } from '../stage1/host-cgroup-limits.js';
@@ -117,9 +119,14 @@ export async function addApp(ctx: CommandContext, uuid: string, p: PodArgs): Pro
   if (arg === undefined || p.apps.length !== 1) throw new RktError('USAGE', 'rkt app add takes exactly one image');
   const pod = await openMutablePod(ctx.globals.dir, uuid, 'add an app to');
   const store = await openStore(ctx.globals.dir);
-  ctx.output.progress(`fetching ${arg.image}`);
-  const opts = arg.signature === undefined ? { pullPolicy: p.pullPolicy } : { pullPolicy: p.pullPolicy, signature: arg.signature };
-  const imageId = await fetchImage(ctx, store, arg.image, opts);
-  const r: ResolvedApp = { arg, imageId, manifest: await store.getImageManifest(imageId) };
-  return withAppsLock(pod.snap.dir, ctx.output, () => addLocked(ctx, store, pod, p, r));
+  // Shared prepare lock from the image lookup to the commit, as for a prepare: image gc and rm wait
+  // until the pod manifest names the image (the copied tree needs nothing from the store after that).
+  // Taken before the app lock, as every holder of both does.
+  return withPrepareLock(store.layout, 'shared', (line) => ctx.output.debug(line), async () => {
+    ctx.output.progress(`fetching ${arg.image}`);
+    const opts = arg.signature === undefined ? { pullPolicy: p.pullPolicy } : { pullPolicy: p.pullPolicy, signature: arg.signature };
+    const imageId = await fetchImage(ctx, store, arg.image, opts);
+    const r: ResolvedApp = { arg, imageId, manifest: await store.getImageManifest(imageId) };
+    return withAppsLock(pod.snap.dir, ctx.output, () => addLocked(ctx, store, pod, p, r));
+  });
 }

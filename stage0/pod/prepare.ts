@@ -12,6 +12,8 @@ import type { AppArg, PodArgs } from './pod-args.js';
 import type { CommandContext } from '../context/context.js';
 import { fetchImage } from '../fetch/index.js';
 import { openStore, type Store } from '../store/index.js';
+import { withPrepareLock } from '../store/prepare-lock.js';
+import { pauseForTest } from '../context/test-pause.js';
 import { selectStage1 } from '../stage1/select.js';
 import { effectiveIsolators, unenforceableLimitsWarning } from '../stage1/host-cgroup-limits.js';
 import { generatePodManifest, checkVolumes, type ResolvedApp } from './manifest-gen.js';
@@ -55,14 +57,24 @@ async function resolveApps(ctx: CommandContext, store: Store, p: PodArgs): Promi
   return out;
 }
 
+/**
+ * The store's prepare lock is held shared from the first image lookup until the pod dir names every image,
+ * tree and layer the pod uses and its overlays are mounted, so `image gc` and `image rm` (exclusive) never
+ * remove something this pod has picked but not yet recorded. Past that point gc finds the pod's references.
+ */
 async function fill(ctx: CommandContext, p: PodArgs, lock: PodLock): Promise<PodManifest> {
-  const podDir = podLockDir(ctx.globals.dir, lock);
   const store = await openStore(ctx.globals.dir);
+  return withPrepareLock(store.layout, 'shared', (line) => ctx.output.debug(line), () => fillLocked(ctx, store, p, lock));
+}
+
+async function fillLocked(ctx: CommandContext, store: Store, p: PodArgs, lock: PodLock): Promise<PodManifest> {
+  const podDir = podLockDir(ctx.globals.dir, lock);
   const manifest = p.podManifest !== undefined
     ? await readPodManifestArg(store, p.podManifest)
     : await generatePodManifest(p, await resolveApps(ctx, store, p), process.env);
   const stage1 = await selectStage1(ctx, store, p.stage1);
   ctx.output.debug(`stage1: ${stage1.why} -> ${stage1.imageId}`);
+  await pauseForTest('prepare-images-resolved', ctx.output);
 
   await fs.writeFile(podManifestPath(podDir), serializePodManifest(manifest));
   await fs.writeFile(podCreatedPath(podDir), '');

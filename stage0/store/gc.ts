@@ -4,11 +4,12 @@ import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { podDirIn, podManifestPath, stage1ImageIdPath, overlayLayersPath, type PodStateDir } from '../../common/pod-layout.js';
 import type { Store } from './index.js';
-import { LAYER_DIR_RE, layerLockFile, ociBlobFile, treeRenderedFile } from './layout.js';
+import { LAYER_DIR_RE, TREE_ID_RE, layerLockFile, ociBlobFile, treeRenderedFile } from './layout.js';
 import { readLayerRecord } from './oci.js';
 import { digestHex } from '../oci/digest.js';
 import { removeViaTmp } from './fsutil.js';
 import { tryWithLock } from './locks.js';
+import { withPrepareLock } from './prepare-lock.js';
 import { listTrees, removeTree } from './trees.js';
 
 /** Pod states whose pods may still use their images or trees (garbage pods never ran). */
@@ -38,20 +39,28 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * The store entry an overlay lower dir names: `.../trees/<treeId>/rootfs` or `.../layers/sha256-<hex>/rootfs`.
+ * Matched by the last path components rather than by this store's absolute path, so a pod prepared
+ * through another spelling of --dir (a symlink, a relative path) still protects what it mounts; a
+ * lower from some other store can at worst keep an entry of the same ID here.
+ */
+export function lowerRef(lower: string): { kind: 'tree' | 'layer'; dir: string } | undefined {
+  const parts = path.normalize(lower).split(path.sep).filter((x) => x !== '');
+  const [kindDir, dir, rootfs] = parts.slice(-3);
+  if (rootfs !== 'rootfs' || dir === undefined) return undefined;
+  if (kindDir === 'trees' && TREE_ID_RE.test(dir)) return { kind: 'tree', dir };
+  if (kindDir === 'layers' && LAYER_DIR_RE.test(dir)) return { kind: 'layer', dir };
+  return undefined;
+}
+
 /** Image IDs and tree IDs referenced by any pod directory. */
 export async function podReferences(store: Store): Promise<PodReferences> {
   const refs: PodReferences = { images: new Set(), trees: new Set(), layers: new Set() };
-  const treesRoot = store.layout.trees + path.sep;
-  const layersRoot = store.layout.layers + path.sep;
   const addLowerPath = (p: string): void => {
-    if (!p.startsWith(layersRoot)) return addTreePath(p);
-    const dir = p.slice(layersRoot.length).split(path.sep)[0];
-    if (dir) refs.layers.add(dir);
-  };
-  const addTreePath = (p: string): void => {
-    if (!p.startsWith(treesRoot)) return;
-    const id = p.slice(treesRoot.length).split(path.sep)[0];
-    if (id) refs.trees.add(id);
+    const ref = lowerRef(p);
+    if (ref?.kind === 'tree') refs.trees.add(ref.dir);
+    if (ref?.kind === 'layer') refs.layers.add(ref.dir);
   };
   for (const state of LIVE_STATES) {
     const uuids = await readdir(path.join(store.dataDir, 'pods', state)).catch(() => [] as string[]);
@@ -87,7 +96,28 @@ export interface GcResult {
   removedLayers: string[];
 }
 
-export async function collectImageGarbage(store: Store, gracePeriodMs: number, now = new Date()): Promise<GcResult> {
+export interface GcOptions {
+  readonly gracePeriodMs: number;
+  /** Gets a line when gc has to wait for the prepare lock (prepares in progress). */
+  readonly onWait: (line: string) => void;
+  /** Runs once the lock is held, before anything is read (the test pause). */
+  readonly whenLocked?: () => Promise<void>;
+  /** The clock gc compares last uses against; read after the lock is taken when absent. */
+  readonly now?: Date;
+}
+
+/**
+ * Holds the store's prepare lock exclusive from reading the pods to the last removal: a prepare either
+ * finished recording what it uses before gc looked, or starts resolving images after gc is done.
+ */
+export async function collectImageGarbage(store: Store, o: GcOptions): Promise<GcResult> {
+  return withPrepareLock(store.layout, 'exclusive', o.onWait, async () => {
+    await o.whenLocked?.();
+    return collectLocked(store, o.gracePeriodMs, o.now ?? new Date());
+  });
+}
+
+async function collectLocked(store: Store, gracePeriodMs: number, now: Date): Promise<GcResult> {
   const refs = await podReferences(store);
   const cutoff = now.getTime() - gracePeriodMs;
   const images = await store.listImages();

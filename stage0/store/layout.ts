@@ -6,7 +6,8 @@
 //   cas/trees/<treeId>/         a rendered image with its dependencies: rootfs/, manifest, image, deps, rendered
 //   cas/tmp/<pid>-<start>-<r>   work dirs; renamed into place when complete, removed when their process is gone
 //   cas/locks/*.lock            flock files: image-<id>.lock (write/remove), tree-<treeId>.lock (render/remove),
-//                               layer-<hex>.lock (unpack/remove)
+//                               layer-<hex>.lock (unpack/remove), prepare.lock (store-wide: pods that are
+//                               taking images from the store, shared, against image gc and rm, exclusive)
 //   cas/images/<id>/oci-manifest.json, oci-config.json   OCI images: the manifest and config as served
 //   cas/layers/sha256-<diff_id hex>/rootfs/   an unpacked OCI layer (overlayfs whiteout format), shared by images
 //   cas/layers/sha256-<diff_id hex>/layer.json  its compressed digest, media type and sizes
@@ -57,6 +58,9 @@ export const treeDepsFile = (l: StoreLayout, treeId: string): string => path.joi
 /** Written last inside the work dir; the rename of the whole dir is what publishes it. */
 export const treeRenderedFile = (l: StoreLayout, treeId: string): string => path.join(l.trees, treeId, 'rendered');
 export const treeLockFile = (l: StoreLayout, treeId: string): string => path.join(l.locks, `tree-${treeId}.lock`);
+
+/** Never unlinked: it guards the whole store, not one entry that can go away. */
+export const prepareLockFile = (l: StoreLayout): string => path.join(l.locks, 'prepare.lock');
 
 export const LAYER_DIR_RE = /^sha256-[0-9a-f]{64}$/;
 export const ociManifestFile = (l: StoreLayout, id: string): string => path.join(l.images, id, 'oci-manifest.json');

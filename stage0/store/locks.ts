@@ -18,16 +18,26 @@ async function stillCurrent(fh: FileHandle, lockFile: string): Promise<boolean> 
   return b !== undefined && a.ino === b.ino && a.dev === b.dev;
 }
 
-async function acquire(lockFile: string, mode: LockMode, wait: boolean): Promise<FileHandle | undefined> {
+export interface WaitOptions {
+  /** Called once, when the lock is found held elsewhere and this taker starts to wait. */
+  onWait?: () => void;
+}
+
+async function acquire(lockFile: string, mode: LockMode, wait: false | WaitOptions): Promise<FileHandle | undefined> {
   const op = (mode === 'exclusive' ? LOCK_EX : LOCK_SH) | LOCK_NB;
   let delay = 2;
+  let told = false;
   for (;;) {
     const fh = await open(lockFile, 'a', 0o600);
     try {
       while (!flock(fh.fd, op)) {
-        if (!wait) {
+        if (wait === false) {
           await fh.close();
           return undefined;
+        }
+        if (!told) {
+          told = true;
+          wait.onWait?.();
         }
         await sleep(delay);
         delay = Math.min(delay * 2, 100);
@@ -48,8 +58,8 @@ async function release(fh: FileHandle): Promise<void> {
   await fh.close();
 }
 
-export async function withLock<T>(lockFile: string, mode: LockMode, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
-  const fh = (await acquire(lockFile, mode, true)) as FileHandle;
+export async function withLock<T>(lockFile: string, mode: LockMode, fn: (lock: HeldLock) => Promise<T>, wait: WaitOptions = {}): Promise<T> {
+  const fh = (await acquire(lockFile, mode, wait)) as FileHandle;
   try {
     return await fn({ unlinkFile: () => unlink(lockFile).catch(() => {}) });
   } finally {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { RktError } from '../../../common/errors.js';
 import { openStore } from '../../store/index.js';
 import { collectImageGarbage } from '../../store/gc.js';
+import { pauseForTest } from '../../context/test-pause.js';
 import type { ActionBinder } from '../registry.js';
 
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -33,7 +34,11 @@ export function registerImageGc(image: Command, bind: ActionBinder): void {
       bind('image gc', async (ctx, flags: { gracePeriod: string }) => {
         const grace = parseDuration(flags.gracePeriod);
         const store = await openStore(ctx.globals.dir);
-        const r = await collectImageGarbage(store, grace);
+        const r = await collectImageGarbage(store, {
+          gracePeriodMs: grace,
+          onWait: (line) => ctx.output.debug(line),
+          whenLocked: () => pauseForTest('image-gc-locked', ctx.output),
+        });
         for (const t of r.removedTrees) ctx.output.warn(`removed tree ${t}`);
         for (const id of r.removedImages) ctx.output.out(id);
         ctx.output.warn(`${r.removedImages.length} image(s), ${r.removedTrees.length} tree(s) and ${r.removedLayers.length} OCI layer(s) removed`);
