@@ -111,6 +111,7 @@ function applyAppFlag(app: AppArg, flag: string, v: string): void {
     case '--user-annotation': { const kv = keyValue(flag, v); app.userAnnotations[kv.name] = kv.value; break; }
     case '--user-label': { const kv = keyValue(flag, v); app.userLabels[kv.name] = kv.value; break; }
     case '--annotation': { const kv = keyValue(flag, v); app.annotations[kv.name] = kv.value; break; }
+    case '--socket-activated-port': app.socketActivatedPorts = [...(app.socketActivatedPorts ?? []), ...v.split(',').filter((x) => x !== '')]; break;
     case '--stdin':
       if (v !== 'null' && v !== 'stream') throw usage(`invalid --stdin "${v}": expected null or stream`);
       app.annotations[APP_STDIN_ANNOTATION] = v;

@@ -51,6 +51,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--caps-remove': { kind: 'value', app: true, cmds: PER_APP, value: 'CAP[,CAP...]', help: 'drop these capabilities from the default set' },
   '--seccomp': { kind: 'value', app: true, cmds: PER_APP, value: 'mode=retain|remove[,errno=E],SYSCALL...', help: 'seccomp filter: syscall names and @sets to allow (retain) or deny (remove)' },
   '--oom-score-adj': { kind: 'value', app: true, cmds: PER_APP, value: 'N', help: "the app's OOM score adjustment, -1000..1000" },
+  '--socket-activated-port': { kind: 'value', app: true, cmds: RUN_PREP, value: 'NAME|PORT[/tcp|udp]', help: "mark the image's port as socket-activated (an OCI image's port is PORT-PROTO; repeatable)" },
   '--stdin': { kind: 'value', app: true, cmds: PER_APP, value: 'null|stream', help: "stream: the app reads a stdin that `rkt attach` (and CRI Attach) writes to", default: 'null' },
   '--stdin-once': { kind: 'bool', app: true, cmds: PER_APP, help: "with --stdin=stream: the app's stdin ends when the first attach's does", default: 'false' },
   '--signature': { kind: 'value', app: true, cmds: PER_APP, value: 'FILE', help: 'a local detached signature for this image' },

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import {
   AC_VERSION, capsRemoveIsolator, capsRetainIsolator, cpuIsolator, cpuSharesIsolator, defaultAppName, memoryIsolator,
   oomScoreAdjIsolator, seccompIsolator, validateACName,
-  type App, type ExposedPort, type ImageManifest, type Isolator, type PodManifest, type RuntimeApp, type Volume,
+  type App, type ExposedPort, type ImageManifest, type Isolator, type PodManifest, type Port, type RuntimeApp, type Volume,
 } from '../../common/appc/index.js';
 import { errnoCode, RktError } from '../../common/errors.js';
 import { resolvePortForwards } from '../../common/networking/port-forward.js';
@@ -75,6 +75,33 @@ function mergeIsolators(image: readonly Isolator[], cli: readonly Isolator[]): I
   return [...image.filter((i) => !drop.has(i.name)), ...cli];
 }
 
+/**
+ * --socket-activated-port: a port of the image by name, or by number (PORT[/tcp|udp], tcp by default); a
+ * number the image does not expose becomes a new port PORT-PROTO, as an OCI image's EXPOSE would be named.
+ */
+export function markSocketActivated(app: string, ports: readonly Port[], wanted: readonly string[]): Port[] {
+  const out = ports.map((p) => ({ ...p }));
+  for (const w of wanted) {
+    const byName = out.find((p) => p.name === w);
+    if (byName) {
+      byName.socketActivated = true;
+      continue;
+    }
+    const m = /^([0-9]{1,5})(?:\/(tcp|udp))?$/.exec(w);
+    const num = m ? Number(m[1]) : NaN;
+    if (!m || !(num >= 1 && num <= 65535)) {
+      throw new RktError('USAGE', `--socket-activated-port=${w}: app ${app} has no port named "${w}" (ports: ${out.map((p) => p.name).join(', ') || 'none'})`, {
+        hint: 'name a port of the image, or give PORT[/tcp|udp]',
+      });
+    }
+    const protocol = m[2] ?? 'tcp';
+    const byNumber = out.find((p) => p.port === num && p.protocol === protocol);
+    if (byNumber) byNumber.socketActivated = true;
+    else out.push({ name: `${num}-${protocol}`, protocol, port: num, count: 1, socketActivated: true });
+  }
+  return out;
+}
+
 function buildApp(r: ResolvedApp, name: string, p: PodArgs, env: Env, img: App | undefined, a: AppArg): RuntimeApp {
   const app: App = img
     ? { ...img, exec: [...img.exec], environment: [], isolators: [...img.isolators] }
@@ -91,6 +118,7 @@ function buildApp(r: ResolvedApp, name: string, p: PodArgs, env: Env, img: App |
   setAll(env, a.environment);
   app.environment = [...env].map(([n, value]) => ({ name: n, value }));
   app.isolators = mergeIsolators(app.isolators, cliIsolators(a));
+  if (a.socketActivatedPorts !== undefined) app.ports = markSocketActivated(name, app.ports, a.socketActivatedPorts);
   if (Object.keys(a.userAnnotations).length > 0) app.userAnnotations = { ...a.userAnnotations };
   if (Object.keys(a.userLabels).length > 0) app.userLabels = { ...a.userLabels };
   const ra: RuntimeApp = {

@@ -37,6 +37,8 @@ export interface AppArg {
   capsRemove?: string[];
   seccomp?: { mode: 'retain' | 'remove'; errno?: string; set: string[] };
   oomScoreAdj?: number;
+  /** --socket-activated-port: port names (or PORT[/PROTO]) to mark socketActivated. */
+  socketActivatedPorts?: string[];
   signature?: string;
   userAnnotations: Record<string, string>;
   userLabels: Record<string, string>;

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import { RktError } from '../../common/errors.js';
+import { keepPassedFdsAcrossExec } from '../../common/listen-fds.js';
 import { execve, setCloexec } from '../../common/native.js';
 import { LOCK_FD_ENV } from '../../common/stage1-contract.js';
 import type { Output } from '../context/output.js';
@@ -13,6 +14,8 @@ import type { Output } from '../context/output.js';
  */
 export function execRunEntrypoint(podDir: string, entrypoint: string, args: string[], lockFd: number, out: Output): never {
   setCloexec(lockFd, false);
+  const passed = keepPassedFdsAcrossExec();
+  if (passed > 0) out.debug(`passing ${passed} socket(s) from the service manager (LISTEN_FDS) on to the stage1`);
   const env = { ...process.env, [LOCK_FD_ENV]: String(lockFd) };
   out.debug(`exec ${[entrypoint, ...args].map(shellQuote).join(' ')} (cwd ${podDir}, ${LOCK_FD_ENV}=${lockFd})`);
   process.chdir(podDir);

@@ -162,6 +162,7 @@ async function launch(ctx: RunContext, plan: LaunchPlan): Promise<ExecCommand> {
 
 export const kvmRunFlavor: Stage1RunFlavor<KvmState, KvmHost, LaunchPlan> = {
   ...kvmTraits,
+  hostSocketsRefusal: 'the kvm stage1 cannot hand host sockets to a VM (its guest kernel has its own sockets and network stack)',
   networkPlan(args) {
     if (args.net.includes('host')) {
       throw new RktError('NETWORK', 'the kvm stage1 cannot share the host network: a VM has its own kernel and network stack', {

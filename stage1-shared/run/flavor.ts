@@ -44,6 +44,11 @@ export interface ExecCommand {
 }
 
 export interface Stage1RunFlavor<S, H extends HostPrep, L> extends FlavorTraits<S> {
+  /**
+   * Set when the flavor cannot hand the sockets `rkt run` inherited from a host socket unit to the pod's
+   * systemd: why, for the one-line refusal. (Socket-activated ports still work inside the pod.)
+   */
+  readonly hostSocketsRefusal?: string;
   /** Which networks the pod gets; refusals of --net belong here (nothing has changed yet). */
   networkPlan(args: RunArgs, pod: PodManifest): NetworkPlan;
   /** Host-side checks and preparation before the networks exist (user mapping, volumes, VM sizing). */

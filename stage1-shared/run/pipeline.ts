@@ -4,6 +4,7 @@
 //   (flavor: pre-launch preparation) -> record -> seal -> (flavor: launch) -> exec.
 // The flavor's answers come from its Stage1RunFlavor value (flavor.ts). No Node process outlives the exec.
 import { RktError } from '../../common/errors.js';
+import { keepPassedFdsAcrossExec } from '../../common/listen-fds.js';
 import { execve, setCloexec } from '../../common/native.js';
 import { machineName, stage1RootfsPath } from '../../common/pod-layout.js';
 import { parseRunArgs } from '../../common/stage1-contract.js';
@@ -15,8 +16,10 @@ import { writeStage1Record, type RuntimeRecord } from '../record/stage1-record.j
 import { sealStage1Dir } from '../seal-stage1.js';
 import type { AppUnitSpec } from '../units/app-spec.js';
 import { metadataHostAddress, metadataUrl } from '../units/metadata-url.js';
-import { podUnitFiles, writePodFiles } from '../units/pod-units.js';
+import { podUnitFiles, UNIT_DIR, writePodFiles } from '../units/pod-units.js';
+import { assignSockets, describePassedSocket, passedSocketFds, socketUnit, socketUnitName, type ActivatedPort } from '../units/socket-activation.js';
 import type { ExecCommand, HostPrep, RunContext, Stage1RunFlavor } from './flavor.js';
+import type { PodInput } from './pod-input.js';
 import { lockFdFromEnv } from './lock-fd.js';
 import { NO_NETWORKS, rollbackNetworks, setupNetworks, type NetworkPlan } from './networks.js';
 import { effectiveApps, readPodInput } from './pod-input.js';
@@ -38,6 +41,7 @@ export async function runPod<S, H extends HostPrep, L>(flavor: Stage1RunFlavor<S
     const cmd = await prepareAndLaunch(flavor, ctx, host, plan, nets);
     debugLog(args.debug, `exec ${cmd.argv.join(' ')}`);
     setCloexec(lockFd, false);
+    keepPassedFdsAcrossExec();
     return execve(cmd.file, cmd.argv, cmd.env);
   } catch (err) {
     if (plan === 'cni') await rollbackNetworks(podDir, lockFd, args.debug);
@@ -56,14 +60,36 @@ async function prepareAndLaunch<S, H extends HostPrep, L>(
     if (image === undefined) throw new RktError('INTERNAL', `no image manifest read for app ${app.name}`);
     specs.push(await buildAppSpec(podDir, flavor, runtime, input.pod, app, image, { interactive: args.interactive }));
   }
+  const sockets = socketActivatedPorts(flavor, input, specs);
+  if (sockets.length > 0) debugLog(args.debug, `socket-activated ports: ${sockets.map((p) => `${p.app}/${p.port.name} on ${p.passed ? `${p.passed.address} (fd ${p.passed.fd} from the service manager)` : `${p.port.port} in the pod`}`).join(', ')}`);
   await ensureAppAccounts(podDir, specs);
-  await writePodFiles(ctx.root, [...podUnitFiles(specs, { mutable: args.mutable }), ...flavor.extraUnits(ctx, specs)]);
+  await writePodFiles(ctx.root, [
+    ...podUnitFiles(specs, { mutable: args.mutable }), ...flavor.extraUnits(ctx, specs),
+    ...sockets.map((p) => ({ path: `${UNIT_DIR}/${socketUnitName(p.app, p.port.name)}`, content: socketUnit(p), mode: 0o644 })),
+  ]);
   const apps = Object.fromEntries(specs.map((s) => [s.name, enterProfileOf(s)]));
   const prep = await flavor.prepareLaunch(ctx, host, nets, specs, runtime);
   await writeStage1Record(podDir, flavor.record, { flavor: flavor.record.flavor, runtime, apps, flavorState: prep.state });
   if (prep.unsealedWhy === undefined) await sealStage1Dir(ctx.root);
   else debugLog(args.debug, `${ctx.root}/stage1 is not sealed read-only: ${prep.unsealedWhy}`);
   return flavor.launch(ctx, prep.launch);
+}
+
+/** The apps' socket-activated ports, each with the socket the service manager passed for it; the app specs learn their socket units. */
+function socketActivatedPorts<S, H extends HostPrep, L>(flavor: Stage1RunFlavor<S, H, L>, input: PodInput, specs: AppUnitSpec[]): ActivatedPort[] {
+  const fds = passedSocketFds(process.env, process.pid);
+  if (fds.length > 0 && flavor.hostSocketsRefusal !== undefined) {
+    throw new RktError('USAGE', `rkt run was given ${fds.length} socket(s) by the service manager (LISTEN_FDS), but ${flavor.hostSocketsRefusal}`, {
+      hint: 'pick a stage1 that takes host sockets (docs/commands/run.md, Socket activation), or publish the port with --port', exitCode: 254,
+    });
+  }
+  const apps = effectiveApps(input).map((a, i) => ({ name: input.pod.apps[i]?.name ?? '', ports: a.ports }));
+  const ports = assignSockets(apps, fds.map(describePassedSocket));
+  for (const p of ports) {
+    const spec = specs.find((s) => s.name === p.app);
+    if (spec) spec.sockets = [...(spec.sockets ?? []), socketUnitName(p.app, p.port.name)];
+  }
+  return ports;
 }
 
 /** The pod's /etc files and metadata URL, and with them everything an app added later needs (app-files.ts). */

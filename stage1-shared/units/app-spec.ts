@@ -41,6 +41,8 @@ export interface AppUnitSpec {
   interactive: boolean;
   /** Set when the app reads an attachable stdin (--stdin=stream); absent: stdin is /dev/null. */
   stdin?: AppStdin;
+  /** Socket units of the app's socket-activated ports (run sets them; socket-activation.ts). */
+  sockets?: string[];
   preStart: string[][];
   postStop: string[][];
   memoryMax?: number;

@@ -45,6 +45,7 @@ export interface UnitSections {
   Unit?: readonly UnitProperty[];
   Service?: readonly UnitProperty[];
   Slice?: readonly UnitProperty[];
+  Socket?: readonly UnitProperty[];
   Install?: readonly UnitProperty[];
 }
 
