@@ -131,6 +131,11 @@ export function appStatusUpperPath(podDir: string, app: string): string {
   return path.join(overlayUpperPath(podDir, STAGE1_OVERLAY), 'rkt', 'status', app);
 }
 
+/** The app's tree as it sits in the stage1 overlay's upper dir: where a copied tree (`rkt app add`) is when that overlay is unmounted. */
+export function appRootfsUpperPath(podDir: string, app: string): string {
+  return path.join(overlayUpperPath(podDir, STAGE1_OVERLAY), 'opt', 'stage2', app, 'rootfs');
+}
+
 /** `stage1/rootfs/rkt/env/<app>`: the app's environment (KEY=VALUE lines), written by stage1, read by enter. */
 export function appEnvPath(podDir: string, app: string): string {
   return path.join(podDir, 'stage1', 'rootfs', 'rkt', 'env', app);
@@ -193,6 +198,14 @@ export function overlayUpperPath(podDir: string, name: string): string {
 
 export function overlayWorkPath(podDir: string, name: string): string {
   return path.join(podDir, 'overlay', name, 'work');
+}
+
+/**
+ * `export-<pid>`: where `rkt export` (process `pid`) mounts its private read-only view of an app's tree.
+ * Inside the pod dir so that a view left by a killed export is unmounted with the pod's other mounts.
+ */
+export function exportViewPath(podDir: string, pid: number): string {
+  return path.join(podDir, `export-${pid}`);
 }
 
 /**

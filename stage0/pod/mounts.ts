@@ -49,3 +49,37 @@ export async function unmountAllUnder(dir: string): Promise<string[]> {
   }
   return failed;
 }
+
+async function mountCmd(args: readonly string[], target: string, what: string): Promise<void> {
+  const r = await execa('mount', [...args, target], { reject: false, stdin: 'ignore' });
+  if (r.exitCode !== 0) {
+    throw new RktError('SUBPROCESS', `cannot mount ${what} on ${target}: mount exited with ${r.exitCode ?? r.signal}: ${r.stderr.trim()}`);
+  }
+}
+
+/**
+ * A read-only overlay of `layers` (upper first, all as lower dirs): no upper or work dir, so it writes
+ * nothing and may sit beside another overlay that uses the first layer as its upper dir.
+ */
+export async function mountReadOnlyOverlay(target: string, layers: readonly string[]): Promise<void> {
+  await mountCmd(['-t', 'overlay', 'overlay', '-o', `ro,${lowerdirOption(layers)}`], target, 'a read-only overlay');
+}
+
+/** A read-only bind of `source` alone: what is mounted below it is not part of the view. */
+export async function bindReadOnly(source: string, target: string): Promise<void> {
+  await mountCmd(['--bind', source], target, `a bind of ${source}`);
+  try {
+    await mountCmd(['-o', 'remount,bind,ro', target], target, 'a read-only remount');
+  } catch (err) {
+    await unmountOne(target);
+    throw err;
+  }
+}
+
+/** Unmounts the mount at `target` (lazily when busy); false when it stays mounted. */
+export async function unmountOne(target: string): Promise<boolean> {
+  const r = await execa('umount', [target], { reject: false, stdin: 'ignore' });
+  if (r.exitCode === 0) return true;
+  const lazy = await execa('umount', ['-l', target], { reject: false, stdin: 'ignore' });
+  return lazy.exitCode === 0;
+}

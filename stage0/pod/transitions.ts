@@ -61,6 +61,20 @@ export async function tryLockPod(dataDir: string, uuid: string, stateDir: PodSta
   return { uuid, fd: handle.fd, handle, stateDir };
 }
 
+/**
+ * Opens an existing pod's directory and takes a shared lock without waiting: it keeps the pod from
+ * being deleted (which needs the exclusive lock) while leaving its state as others see it unchanged.
+ * Undefined when someone holds it exclusively; ENOENT when the dir moved meanwhile is thrown through.
+ */
+export async function trySharedLockPod(dataDir: string, uuid: string, stateDir: PodStateDir): Promise<PodLock | undefined> {
+  const handle = await fs.open(podDirIn(dataDir, stateDir, uuid), O_DIR_FLAGS);
+  if (!flock(handle.fd, LOCK_SH | LOCK_NB)) {
+    await handle.close();
+    return undefined;
+  }
+  return { uuid, fd: handle.fd, handle, stateDir };
+}
+
 /** Renames the locked pod to another state dir (fsyncs the destination parent). */
 export async function movePod(dataDir: string, lock: PodLock, to: PodStateDir): Promise<void> {
   const from = podDirIn(dataDir, lock.stateDir, lock.uuid);

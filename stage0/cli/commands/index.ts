@@ -22,6 +22,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'stop', load: async () => (await import('./stop.js')).stopCommand },
   { name: 'rm', load: async () => (await import('./rm.js')).rmCommand },
   { name: 'gc', load: async () => (await import('./gc.js')).gcCommand },
+  { name: 'export', load: async () => (await import('./export.js')).exportCommand },
   { name: 'cat-manifest', load: async () => (await import('./cat-manifest.js')).catManifestCommand },
   { name: 'app', load: async () => (await import('./app.js')).appCommand },
   { name: 'enter', load: async () => (await import('./enter.js')).enterCommand },
