@@ -17,7 +17,7 @@ import { sealStage1Dir } from '../seal-stage1.js';
 import type { AppUnitSpec } from '../units/app-spec.js';
 import { metadataHostAddress, metadataUrl } from '../units/metadata-url.js';
 import { podUnitFiles, UNIT_DIR, writePodFiles } from '../units/pod-units.js';
-import { assignSockets, describePassedSocket, passedSocketFds, socketUnit, socketUnitName, type ActivatedPort } from '../units/socket-activation.js';
+import { assignSockets, describePassedSocket, earlySocketLoader, passedSocketFds, socketUnit, socketUnitName, type ActivatedPort } from '../units/socket-activation.js';
 import type { ExecCommand, HostPrep, RunContext, Stage1RunFlavor } from './flavor.js';
 import type { PodInput } from './pod-input.js';
 import { lockFdFromEnv } from './lock-fd.js';
@@ -66,6 +66,7 @@ async function prepareAndLaunch<S, H extends HostPrep, L>(
   await writePodFiles(ctx.root, [
     ...podUnitFiles(specs, { mutable: args.mutable }), ...flavor.extraUnits(ctx, specs),
     ...sockets.map((p) => ({ path: `${UNIT_DIR}/${socketUnitName(p.app, p.port.name)}`, content: socketUnit(p), mode: 0o644 })),
+    ...passedSocketLoader(sockets),
   ]);
   const apps = Object.fromEntries(specs.map((s) => [s.name, enterProfileOf(s)]));
   const prep = await flavor.prepareLaunch(ctx, host, nets, specs, runtime);
@@ -90,6 +91,11 @@ function socketActivatedPorts<S, H extends HostPrep, L>(flavor: Stage1RunFlavor<
     if (spec) spec.sockets = [...(spec.sockets ?? []), socketUnitName(p.app, p.port.name)];
   }
   return ports;
+}
+
+function passedSocketLoader(sockets: readonly ActivatedPort[]): { path: string; content: string; mode: number }[] {
+  const passed = sockets.filter((p) => p.passed !== undefined).map((p) => socketUnitName(p.app, p.port.name));
+  return passed.length > 0 ? [{ ...earlySocketLoader(passed), mode: 0o644 }] : [];
 }
 
 /** The pod's /etc files and metadata URL, and with them everything an app added later needs (app-files.ts). */
