@@ -7,5 +7,5 @@ if [ ! -f native/build/Release/rkt_native.node ] || [ native/src/rkt_native.c -n
   (cd native && node "$gyp" rebuild --nodedir=/usr >/dev/null)
 fi
 npx tsc -p tsconfig.json
-mkdir -p dist/stage0/cri/proto && cp stage0/cri/proto/*.proto dist/stage0/cri/proto/
+for d in stage0/cri/proto stage0/api/proto; do mkdir -p "dist/$d" && cp "$d"/*.proto "dist/$d/"; done
 chmod +x dist/bin/rkt.js

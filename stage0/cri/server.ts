@@ -1,11 +1,11 @@
 // `rkt cri`: the CRI runtime.v1 endpoint. A foreground gRPC server on a unix socket (systemd-friendly: logs
 // to stderr, READY via sd_notify, clean exit on SIGTERM) plus the streaming server for exec/attach/port-forward.
 // It holds no state of its own: sandboxes, containers and images are read from --dir on every call.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { RktError } from '../../common/errors.js';
+import { notifyReady } from '../grpc/sd-notify.js';
 import { BUILTIN_FLAVORS, DEFAULT_FLAVOR } from '../stage1/select.js';
 import { loadCriPackage } from './proto/load.js';
 import { RktCli } from './rkt-cli.js';
@@ -60,13 +60,6 @@ async function resumeLogs(rt: CriRuntime): Promise<void> {
       else if (v.state === 'CONTAINER_EXITED') await rt.logs.start(c, false);
     }
   }
-}
-
-function notifyReady(debug: (l: string) => void): void {
-  if (process.env['NOTIFY_SOCKET'] === undefined) return;
-  // node has no unix datagram sockets; systemd's own helper sends READY=1 (the unit needs NotifyAccess=all).
-  const child = spawn('systemd-notify', ['--ready', `--pid=${process.pid}`], { stdio: 'ignore' });
-  child.on('error', (e) => debug(`sd_notify failed: ${e.message}`));
 }
 
 export async function startCriServer(o: CriServerOptions): Promise<CriServer> {

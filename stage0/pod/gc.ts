@@ -6,7 +6,7 @@ import { errnoCode, describeCause } from '../../common/errors.js';
 import { podDirIn, podStateDir, type PodStateDir } from '../../common/pod-layout.js';
 import type { CommandContext } from '../context/context.js';
 import { deletePod } from './delete.js';
-import { isDirLocked } from './state.js';
+import { enteredAt, isDirLocked } from './state.js';
 import { moveUnlocked, releasePod, tryLockPod } from './transitions.js';
 import { isPodUuid } from './uuid.js';
 
@@ -21,16 +21,6 @@ async function podsIn(dataDir: string, s: PodStateDir): Promise<string[]> {
     return (await fs.readdir(podStateDir(dataDir, s))).filter(isPodUuid).sort();
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return [];
-    throw err;
-  }
-}
-
-/** ctime of the pod dir: a rename updates it, so it is when the pod entered its current dir. */
-async function enteredAt(dir: string): Promise<number | undefined> {
-  try {
-    return (await fs.stat(dir)).ctimeMs;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
   }
 }

@@ -7,7 +7,7 @@ import {
   appStartedPath, appStatusPath, appStatusUpperPath, netInfoPath, pidPath, podCreatedPath, podManifestPath, ppidPath, supervisorStatusPath,
 } from '../../common/pod-layout.js';
 import { isMutablePod } from './mutable.js';
-import type { PodSnapshot, PodStateName } from './state.js';
+import { enteredAt, type PodSnapshot, type PodStateName } from './state.js';
 
 export interface NetInfo {
   netName: string;
@@ -28,6 +28,8 @@ export interface PodInfo extends PodSnapshot {
   created?: Date;
   started?: Date;
   pid?: number;
+  /** When gc marked the pod: it entered exited-garbage or garbage. */
+  gcMarked?: Date;
   apps: AppInfo[];
   networks: NetInfo[];
 }
@@ -160,6 +162,10 @@ export async function readPodInfo(snap: PodSnapshot, opts: { pid?: boolean } = {
   if (opts.pid !== false && snap.state === 'running') {
     const pid = await readPodPid(dir).catch(() => undefined);
     if (pid !== undefined) info.pid = pid;
+  }
+  if (snap.stateDir === 'exited-garbage' || snap.stateDir === 'garbage') {
+    const marked = await enteredAt(dir);
+    if (marked !== undefined) info.gcMarked = new Date(marked);
   }
   const ranOrRuns = snap.state === 'running' || snap.state === 'exited' || snap.state === 'exited garbage' || snap.state === 'exited deleting';
   const mutable = manifest !== undefined && isMutablePod(manifest);

@@ -1,4 +1,5 @@
-// All pods with their state and info, for `rkt list` (one probe per pod: open + non-blocking flock).
+// All pods with their state and info, for `rkt list` and the API service (one probe per pod: open +
+// non-blocking flock).
 import { forEachBounded } from '../../common/bounded.js';
 import { readPodInfo, type PodInfo } from './info.js';
 import { probePod } from './state.js';
@@ -10,13 +11,14 @@ import { listPodUuids } from './uuid.js';
  */
 const CONCURRENCY = 32;
 
-export async function listPods(dataDir: string): Promise<PodInfo[]> {
+/** `pid`: also find each running pod's process (`rkt list` shows none, so it skips the reads). */
+export async function listPods(dataDir: string, opts: { pid?: boolean } = {}): Promise<PodInfo[]> {
   const uuids = await listPodUuids(dataDir);
   const out: PodInfo[] = [];
   await forEachBounded(uuids, CONCURRENCY, async (uuid) => {
     const snap = await probePod(dataDir, uuid);
     if (!snap) return; // deleted while we looked
-    out.push(await readPodInfo(snap, { pid: false }));
+    out.push(await readPodInfo(snap, { pid: opts.pid === true }));
   });
   return out.sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0) || a.uuid.localeCompare(b.uuid));
 }

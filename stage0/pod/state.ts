@@ -47,6 +47,16 @@ export function stateOf(stateDir: PodStateDir, locked: boolean): PodStateName {
 
 export const O_DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
 
+/** ctime of the pod dir: a rename updates it, so it is when the pod entered its current dir. */
+export async function enteredAt(dir: string): Promise<number | undefined> {
+  try {
+    return (await fs.stat(dir)).ctimeMs;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 /** Is the directory flock'ed by someone else? Throws ENOENT-coded errors through. */
 export async function isDirLocked(dir: string): Promise<boolean> {
   const fh = await fs.open(dir, O_DIR_FLAGS);

@@ -31,6 +31,8 @@ export interface Store {
   findImageByName(name: string, labels?: Record<string, string>): Promise<ImageInfo | undefined>;
   getImageInfo(id: string): Promise<ImageInfo>;
   getImageManifest(id: string): Promise<ImageManifest>;
+  /** The manifest's bytes as stored, with what they parse to. */
+  readImageManifest(id: string): Promise<{ raw: Buffer; manifest: ImageManifest }>;
   renderTree(id: string): Promise<RenderedTree>;
   /** Writes the image (with its dependencies when `withDeps`) to `dir`: manifest + rootfs/, or the rootfs only. */
   extractImage(id: string, dir: string, opts: { rootfsOnly: boolean; withDeps: boolean }): Promise<void>;
@@ -76,7 +78,7 @@ export async function openStore(dataDir: string): Promise<Store> {
     return info;
   };
 
-  const getImageManifest = async (id: string): Promise<ImageManifest> => {
+  const readImageManifest = async (id: string): Promise<{ raw: Buffer; manifest: ImageManifest }> => {
     let raw: Buffer;
     try {
       raw = await readFile(manifestFile(layout, id));
@@ -84,8 +86,9 @@ export async function openStore(dataDir: string): Promise<Store> {
       if (errnoCode(err) === 'ENOENT') throw notFound(id);
       throw err;
     }
-    return parseManifestBytes(raw, manifestFile(layout, id));
+    return { raw, manifest: parseManifestBytes(raw, manifestFile(layout, id)) };
   };
+  const getImageManifest = async (id: string): Promise<ImageManifest> => (await readImageManifest(id)).manifest;
 
   const listImages = async (): Promise<ImageInfo[]> => {
     const ids = await listImageIds(layout);
@@ -129,6 +132,7 @@ export async function openStore(dataDir: string): Promise<Store> {
     findImageByName,
     getImageInfo,
     getImageManifest,
+    readImageManifest,
     async renderTree(id) {
       const info = await readInfo(infoFile(layout, id));
       if (info?.oci) return renderOciTree(layout, info);

@@ -1,8 +1,6 @@
 // `rkt image cat-manifest IMAGE`: print a stored image's manifest.
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { openStore } from '../../store/index.js';
-import { manifestFile } from '../../store/layout.js';
 import type { ActionBinder } from '../registry.js';
 
 export function registerImageCatManifest(image: Command, bind: ActionBinder): void {
@@ -15,8 +13,8 @@ export function registerImageCatManifest(image: Command, bind: ActionBinder): vo
       bind('image cat-manifest', async (ctx, ref: string, flags: { prettyPrint?: boolean }) => {
         const store = await openStore(ctx.globals.dir);
         const id = await store.resolveImageRef(ref);
-        await store.getImageManifest(id); // validates it
-        const value: unknown = JSON.parse(await readFile(manifestFile(store.layout, id), 'utf8'));
+        const { raw } = await store.readImageManifest(id); // parsed, so validated
+        const value: unknown = JSON.parse(raw.toString('utf8'));
         ctx.output.out(flags.prettyPrint ? JSON.stringify(value, null, '\t') : JSON.stringify(value));
         return 0;
       }),

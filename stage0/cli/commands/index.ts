@@ -29,6 +29,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'attach', load: async () => (await import('./attach.js')).attachCommand },
   { name: 'logs', load: async () => (await import('./logs.js')).logsCommand },
   { name: 'metadata-service', load: async () => (await import('./metadata-service.js')).metadataServiceCommand },
+  { name: 'api-service', load: async () => (await import('./api-service.js')).apiServiceCommand },
   { name: 'cri', load: async () => (await import('./cri.js')).criCommand },
   { name: 'completion', load: async () => (await import('./completion.js')).completionCommand },
 ];

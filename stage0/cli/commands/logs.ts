@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RktError } from '../../../common/errors.js';
 import { readPodManifestFile } from '../../pod/info.js';
-import { podJournalDir } from '../../pod/journal.js';
+import { journalctlArgs, podJournalDir } from '../../pod/journal.js';
 import { requirePod } from '../../pod/state.js';
 import { podArgument } from '../../pod/uuid.js';
 import { ensureOverlaysMounted } from '../../pod/overlays.js';
@@ -22,16 +22,6 @@ async function findOnPath(bin: string): Promise<string> {
     }
   }
   throw new RktError('SUBPROCESS', `${bin} not found on PATH`, { hint: 'install systemd (journalctl)' });
-}
-
-/** The journalctl argv (without argv[0]) for a pod's journal dir, optionally one app, following or not. */
-export function journalctlArgs(dir: string, o: { app?: string; follow: boolean; lines?: number }): string[] {
-  const args = ['-D', dir, '--no-pager', '-o', 'short-precise'];
-  if (o.follow) args.push('-f');
-  if (o.lines !== undefined) args.push('-n', String(o.lines));
-  // Stage1 app units set SyslogIdentifier=<app>, so one match covers stdout, stderr and syslog lines.
-  if (o.app !== undefined) args.push(`SYSLOG_IDENTIFIER=${o.app}`);
-  return args;
 }
 
 export const logsCommand: CommandModule = {

@@ -1,9 +1,10 @@
 // The RuntimeService and ImageService handlers: each decodes what it needs from the request, calls the
 // runtime, and answers one message or one gRPC status. RPCs not listed answer UNIMPLEMENTED (grpc-js).
 import fs from 'node:fs/promises';
-import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { RKT_VERSION } from '../../../common/version.js';
-import { invalidArgument, notFound, toServiceError } from '../errors.js';
+import { invalidArgument, notFound } from '../errors.js';
+import { unary, type Req, type UnaryHandler as Handler } from '../../grpc/unary.js';
 import type { AuthConfig, ContainerConfig, ImageSpec, LinuxContainerResources, PodSandboxConfig } from '../messages.js';
 import type { StreamingServer } from '../streaming/server.js';
 import type { CriRuntime } from './context.js';
@@ -18,23 +19,6 @@ import { dateNs } from '../records.js';
 import { updateContainerLimits } from './limits.js';
 import { StatsReader, type ContainerStatsFilter, type PodSandboxStatsFilter } from './stats.js';
 
-type Req = Record<string, unknown>;
-type Handler = (req: Req) => Promise<Record<string, unknown>>;
-
-function unary(name: string, rt: CriRuntime, fn: Handler) {
-  return (call: ServerUnaryCall<Req, unknown>, cb: sendUnaryData<unknown>): void => {
-    const started = Date.now();
-    fn(call.request).then(
-      (res) => { rt.debug(`${name} ok (${Date.now() - started} ms)`); cb(null, res); },
-      (err: unknown) => {
-        const e = toServiceError(err);
-        rt.debug(`${name} failed: ${e.details ?? ''}`);
-        cb(e, null);
-      },
-    );
-  };
-}
-
 const str = (r: Req, k: string): string => (typeof r[k] === 'string' ? r[k] : '');
 const num = (r: Req, k: string): number => Number(r[k] ?? 0);
 
@@ -45,7 +29,7 @@ function requireId(r: Req, k: string, rpc: string): string {
 }
 
 export function runtimeService(rt: CriRuntime, streaming: StreamingServer): UntypedServiceImplementation {
-  const u = (name: string, fn: Handler) => unary(name, rt, fn);
+  const u = (name: string, fn: Handler) => unary(name, rt.debug, fn);
   const handlers = [...rt.handlers.keys()].filter((h) => h !== '');
   const stats = new StatsReader(rt);
   return {
@@ -144,7 +128,7 @@ export function runtimeService(rt: CriRuntime, streaming: StreamingServer): Unty
 }
 
 export function imageService(rt: CriRuntime): UntypedServiceImplementation {
-  const u = (name: string, fn: Handler) => unary(name, rt, fn);
+  const u = (name: string, fn: Handler) => unary(name, rt.debug, fn);
   const spec = (r: Req): string => ((r['image'] as ImageSpec | null)?.image ?? '');
   return {
     ListImages: u('ListImages', async (r) => {
