@@ -9,3 +9,7 @@ fi
 npx tsc -p tsconfig.json
 for d in stage0/cri/proto stage0/api/proto; do mkdir -p "dist/$d" && cp "$d"/*.proto "dist/$d/"; done
 chmod +x dist/bin/rkt.js
+# The tests' socket-activated app (static: test images carry no libc).
+if [ ! -f dist/tests/fixtures/sd-echo ] || [ tests/fixtures/sd-echo.c -nt dist/tests/fixtures/sd-echo ]; then
+  mkdir -p dist/tests/fixtures && gcc -static -O1 -o dist/tests/fixtures/sd-echo tests/fixtures/sd-echo.c
+fi

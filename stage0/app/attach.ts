@@ -21,9 +21,12 @@ export type AttachMode = { kind: 'list' } | { kind: 'streams'; streams: Readonly
 const execFileP = promisify(execFile);
 const STREAMS: readonly AttachStream[] = ['stdin', 'stdout', 'stderr'];
 const POLL_MS = 250;
-/** After the app exited, output still on its way to the journal: stop after this much quiet, or at the cap. */
-const DRAIN_QUIET_MS = 500;
-const DRAIN_MAX_MS = 3000;
+/**
+ * After the app exited, output still on its way to the journal (a kvm guest's journal reaches the host when
+ * journald syncs it, every second): stop after this much quiet, or at the cap.
+ */
+const DRAIN_QUIET_MS = 2000;
+const DRAIN_MAX_MS = 6000;
 
 export function parseAttachMode(text: string): AttachMode {
   if (text === 'auto') return { kind: 'auto' };

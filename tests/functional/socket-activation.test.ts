@@ -1,54 +1,38 @@
 // Socket activation: `rkt run` started by a socket activator (systemd-socket-activate, the tool systemd ships
 // for exactly this: it listens, and on the first connection runs the command with LISTEN_FDS, as a .socket
-// unit does) hands the listening socket to the app through the pod's systemd. The app is a small C program,
-// built here, that accepts on fd 3 and says what it got. The test VM proves the same with a real .socket unit.
+// unit does) hands the listening socket to the app through the pod's systemd. The app is a small static C
+// program (tests/fixtures/sd-echo.c, built by scripts/build.sh) that accepts on fd 3 and says what it got.
+// The test VM proves the same with a real .socket unit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeAciDir, rktBin } from '../harness/aci.js';
 import { kvmStage1Aci, makeKvmHarness, skipReason as kvmSkip } from './kvm-helpers.js';
 import { freePort } from './net-helpers.js';
 import { makeNspawnHarness, nspawnStage1Aci, skipReason as nspawnSkip, type NspawnHarness } from './nspawn-helpers.js';
 
-const ECHO_C = `
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
-int main(void) {
-  const char *fds = getenv("LISTEN_FDS"), *names = getenv("LISTEN_FDNAMES"), *pid = getenv("LISTEN_PID");
-  if (fds == NULL || pid == NULL || atoi(pid) != getpid()) { fprintf(stderr, "no socket passed\\n"); return 3; }
-  for (;;) {
-    int c = accept(3, NULL, NULL);
-    if (c < 0) { perror("accept"); return 4; }
-    dprintf(c, "hello from the pod: LISTEN_FDS=%s LISTEN_FDNAMES=%s\\n", fds, names != NULL ? names : "-");
-    close(c);
-  }
-}
-`;
+
+const SD_ECHO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sd-echo');
 
 const skip = ((): string | false => {
   const s = nspawnSkip();
   if (s) return s;
   const which = (b: string): boolean => fs.existsSync(`/usr/bin/${b}`);
   if (!which('systemd-socket-activate')) return 'systemd-socket-activate is not installed';
-  if (!which('gcc')) return 'gcc is not installed';
+  if (!fs.existsSync(SD_ECHO)) return `${SD_ECHO} is not built (scripts/build.sh)`;
   return false;
 })();
 
 /** An ACI whose app accepts on the passed socket; its port `http` is marked socketActivated when `declared`. */
 async function echoImage(h: NspawnHarness, declared: boolean): Promise<string> {
-  const src = path.join(h.dirs.root, 'sd-echo.c');
-  const bin = path.join(h.dirs.root, 'sd-echo');
-  fs.writeFileSync(src, ECHO_C);
-  if (!fs.existsSync(bin)) await execa('gcc', ['-static', '-O1', '-o', bin, src]);
   const ports = declared ? [{ name: 'http', protocol: 'tcp', port: 8080, socketActivated: true }] : [];
   const dir = await makeAciDir({
     name: `example.com/sd-echo-${declared ? 'declared' : 'plain'}`, version: '1.0.0', busybox: true, parent: h.dirs.root,
-    files: { 'sd-echo': { content: fs.readFileSync(bin), mode: 0o755 } },
+    files: { 'sd-echo': { content: fs.readFileSync(SD_ECHO), mode: 0o755 } },
     manifestExtra: { app: { exec: ['/sd-echo'], user: '0', group: '0', ports } },
   });
   const out = path.join(h.dirs.root, `sd-echo-${declared ? 'declared' : 'plain'}.aci`);
