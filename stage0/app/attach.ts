@@ -8,7 +8,7 @@ import { annotationValue } from '../../common/appc/index.js';
 import { RktError } from '../../common/errors.js';
 import { APP_STDIN_ANNOTATION, buildAttachArgs } from '../../common/stage1-contract.js';
 import type { Output } from '../context/output.js';
-import { readPodPid } from '../pod/info.js';
+import { waitForPodPid } from '../pod/info.js';
 import { podJournalDir } from '../pod/journal.js';
 import { probePod, type PodSnapshot } from '../pod/state.js';
 import { spawnAttachEntrypoint } from '../stage1/invoke.js';
@@ -97,16 +97,6 @@ async function lastCursor(journal: string, app: string): Promise<string | undefi
   }
 }
 
-async function waitForPid(dataDir: string, uuid: string): Promise<number> {
-  for (;;) {
-    const snap = await probePod(dataDir, uuid);
-    if (!snap || snap.state !== 'running') throw new RktError('POD_STATE', `pod ${uuid} is not running anymore`);
-    const pid = await readPodPid(snap.dir);
-    if (pid !== undefined) return pid;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Attaches until the app exits (resolves to its exit code) or rkt is told to stop (resolves to 0). */
 export async function attachToApp(r: AttachRequest): Promise<number> {
   const { snap, app, out } = r;
@@ -158,7 +148,7 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
   if (r.streams.has('stdin')) {
     const s1 = await readPodStage1(snap.dir);
     const ep = entrypointPath(snap.dir, s1, 'attach');
-    const pid = await waitForPid(r.dataDir, snap.uuid);
+    const pid = await waitForPodPid(r.dataDir, snap.uuid);
     writer = spawnAttachEntrypoint(snap.dir, ep, buildAttachArgs({ pid, appName: app }), out);
     writer.on('exit', (code) => {
       out.debug(`attach: stdin of ${app} closed (writer exited ${code ?? 'by a signal'})`);

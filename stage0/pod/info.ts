@@ -7,7 +7,7 @@ import {
   appStartedPath, appStatusPath, appStatusUpperPath, netInfoPath, pidPath, podCreatedPath, podManifestPath, ppidPath, supervisorStatusPath,
 } from '../../common/pod-layout.js';
 import { isMutablePod } from './mutable.js';
-import { enteredAt, type PodSnapshot, type PodStateName } from './state.js';
+import { enteredAt, probePod, type PodSnapshot, type PodStateName } from './state.js';
 
 export interface NetInfo {
   netName: string;
@@ -87,6 +87,17 @@ export async function readPodPid(podDir: string): Promise<number | undefined> {
 }
 
 /** When the stage1 wrote pid/ppid: the pod's start time. */
+/** Waits for the stage1 to write pid/ppid (what enter and attach join), as long as the pod keeps running. */
+export async function waitForPodPid(dataDir: string, uuid: string): Promise<number> {
+  for (;;) {
+    const snap = await probePod(dataDir, uuid);
+    if (!snap || snap.state !== 'running') throw new RktError('POD_STATE', `pod ${uuid} is not running anymore`);
+    const pid = await readPodPid(snap.dir);
+    if (pid !== undefined) return pid;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function readStarted(podDir: string): Promise<Date | undefined> {
   return (await mtime(pidPath(podDir))) ?? (await mtime(ppidPath(podDir)));
 }

@@ -60,6 +60,19 @@ async function ask(port: number, timeoutMs: number): Promise<string> {
   }
 }
 
+/** One connection that only wakes the activator up (rkt is expected to refuse the sockets). */
+async function poke(port: number): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function activate(h: NspawnHarness, port: number, fdName: string, stage1: string, runArgs: string[]): ReturnType<typeof execa> {
   return execa('systemd-socket-activate', ['-l', `127.0.0.1:${port}`, `--fdname=${fdName}`, '--',
     process.execPath, rktBin(), ...h.dirs.globalArgs(), '--insecure-options=image', 'run', `--stage1-path=${stage1}`, ...runArgs], { reject: false, all: true });
@@ -100,7 +113,7 @@ test('nspawn: a passed socket named after no socket-activated port is refused in
     const image = await echoImage(h, true);
     const port = await freePort();
     const activator = activate(h, port, 'metrics', nspawnStage1Aci(), [image]);
-    await ask(port, 120_000).catch(() => '');
+    await poke(port);
     const r = await activator;
     assert.equal(r.exitCode, 254, String(r.all));
     assert.match(String(r.all), /the socket named "metrics" passed by the service manager matches no socket-activated port \(ports: sd-echo-declared\/http\)/);
@@ -116,7 +129,7 @@ test('kvm: a socket-activated rkt run is refused with the reason (a VM cannot ta
     const image = await echoImage(h, true);
     const port = await freePort();
     const activator = activate(h, port, 'http', kvmStage1Aci(), [image]);
-    await ask(port, 120_000).catch(() => '');
+    await poke(port);
     const r = await activator;
     assert.equal(r.exitCode, 254, String(r.all));
     assert.match(String(r.all), /the kvm stage1 cannot hand host sockets to a VM/);

@@ -1,8 +1,8 @@
 // `rkt enter`: run a command inside a running pod's app by becoming the stage1's enter entrypoint.
 import { RktError } from '../../../common/errors.js';
 import { buildEnterArgs } from '../../../common/stage1-contract.js';
-import { readPodManifestFile, readPodPid } from '../../pod/info.js';
-import { probePod, requirePod } from '../../pod/state.js';
+import { readPodManifestFile, waitForPodPid } from '../../pod/info.js';
+import { requirePod } from '../../pod/state.js';
 import { parseDuration } from '../../pod/timefmt.js';
 import { podArgument } from '../../pod/uuid.js';
 import { execEnterEntrypoint } from '../../stage1/invoke.js';
@@ -10,17 +10,6 @@ import { entrypointPath, readPodStage1 } from '../../stage1/pod-stage1.js';
 import type { CommandModule } from '../registry.js';
 
 const DEFAULT_COMMAND = '/bin/sh';
-
-/** Waits for the stage1 to write pid/ppid, as long as the pod keeps running. */
-async function waitForPid(dataDir: string, uuid: string): Promise<number> {
-  for (;;) {
-    const snap = await probePod(dataDir, uuid);
-    if (!snap || snap.state !== 'running') throw new RktError('POD_STATE', `pod ${uuid} is not running anymore`);
-    const pid = await readPodPid(snap.dir);
-    if (pid !== undefined) return pid;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The pod's systemd counts whole seconds; 0 means no limit, as in systemd. */
 function enterTimeoutSeconds(text: string): number | undefined {
@@ -70,7 +59,7 @@ export const enterCommand: CommandModule = {
           }
           const s1 = await readPodStage1(snap.dir);
           const ep = entrypointPath(snap.dir, s1, 'enter');
-          const pid = await waitForPid(dataDir, uuid);
+          const pid = await waitForPodPid(dataDir, uuid);
           return execEnterEntrypoint(snap.dir, ep, buildEnterArgs({ pid, appName: app, command, ...(timeoutS !== undefined ? { timeoutS } : {}) }), ctx.output);
         }),
       );
