@@ -9,7 +9,7 @@ import { criClient, type CriClient, type Msg } from '../harness/cri-client.js';
 import { busyboxImage, writeLayout } from '../harness/oci-image.js';
 import { startRegistry, type TestRegistry } from '../harness/registry.js';
 import { rktBin } from '../harness/aci.js';
-import { spdyExec } from '../harness/spdy-client.js';
+import { spdyAttach, spdyExec } from '../harness/spdy-client.js';
 import { freePort } from './net-helpers.js';
 import type { NspawnHarness } from './nspawn-helpers.js';
 
@@ -273,6 +273,15 @@ export async function kubeletSequenceBody(e: CriEnv, handler: string): Promise<v
   const attachUrl = String((await rt['Attach']!({ container_id: shell, stdin: true, stdout: true, stderr: true }))['url']);
   const attached = await wsAttach(attachUrl, 'echo attached-$((6*7))\n');
   assert.deepEqual([attached.stdout, attached.stderr, attached.status['status']], ['attached-42\n', '', 'Success'], JSON.stringify(attached));
+  // over SPDY, as critest and kubectl attach do: input after a pause, stdin open until the answer came
+  const shell2 = String((await rt['CreateContainer']!({
+    pod_sandbox_id: sbId, config: { metadata: { name: 'shell2', attempt: 0 }, image: { image: imageRef }, command: ['/bin/sh'], stdin: true, stdin_once: true }, sandbox_config: cfg,
+  }))['container_id']);
+  await rt['StartContainer']!({ container_id: shell2 });
+  const spdyUrl2 = String((await rt['Attach']!({ container_id: shell2, stdin: true, stdout: true, stderr: true }))['url']);
+  const overSpdy2 = await spdyAttach(spdyUrl2, 'echo hello\n', 'hello\n', 2000);
+  assert.deepEqual([overSpdy2.stdout, overSpdy2.stderr, overSpdy2.status['status']], ['hello\n', '', 'Success'], JSON.stringify(overSpdy2));
+  await rt['RemoveContainer']!({ container_id: shell2 });
   const shellStatus = await waitFor('the attached shell to exit', async () => {
     const s = (await rt['ContainerStatus']!({ container_id: shell }))['status'] as Msg;
     return s['state'] === 'CONTAINER_EXITED' ? s : undefined;

@@ -26,3 +26,28 @@ export async function spdyExec(url: string): Promise<{ stdout: string; stderr: s
     session.destroy();
   }
 }
+
+/**
+ * Attaches over SPDY v4 the way critest does: stdin, stdout and stderr streams; the input is written only
+ * after `delayMs` of silence, stdin stays open until `until` shows in stdout, then its FIN ends it.
+ */
+export async function spdyAttach(url: string, input: string, until: string, delayMs: number): Promise<{ stdout: string; stderr: string; status: Record<string, unknown> }> {
+  const { session } = await dialSpdy(url, ['v4.channel.k8s.io']);
+  try {
+    const error = await session.createStream([['streamtype', 'error']]);
+    const stdin = await session.createStream([['streamtype', 'stdin']]);
+    const stdout = await session.createStream([['streamtype', 'stdout']]);
+    const stderr = await session.createStream([['streamtype', 'stderr']]);
+    let out = '';
+    stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(until)) stdin.end();
+    });
+    const outDone = new Promise<void>((resolve) => stdout.once('end', () => resolve()));
+    setTimeout(() => stdin.write(Buffer.from(input)), delayMs);
+    const [status, err] = await Promise.all([readAll(error), readAll(stderr), outDone]);
+    return { stdout: out, stderr: err, status: status === '' ? {} : (JSON.parse(status) as Record<string, unknown>) };
+  } finally {
+    session.destroy();
+  }
+}
