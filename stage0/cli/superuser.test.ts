@@ -1,11 +1,11 @@
-// Which commands need root: rkt's list (run, prepare, run-prepared, enter, gc, rm), nothing else.
+// Which commands need root: rkt's list (run, prepare, run-prepared, enter, gc, rm, attach), nothing else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RktError } from '../../common/errors.js';
 import { ensureSuperuser, SUPERUSER_COMMANDS } from './superuser.js';
 
 test('pod-changing commands refuse a non-root caller with NOT_ROOT (exit 254) and a hint', () => {
-  assert.deepEqual([...SUPERUSER_COMMANDS].sort(), ['enter', 'gc', 'prepare', 'rm', 'run', 'run-prepared']);
+  assert.deepEqual([...SUPERUSER_COMMANDS].sort(), ['attach', 'enter', 'gc', 'prepare', 'rm', 'run', 'run-prepared']);
   for (const c of SUPERUSER_COMMANDS) {
     assert.throws(() => ensureSuperuser(c, 1000), (err: unknown) => {
       assert.ok(err instanceof RktError);
