@@ -26,7 +26,7 @@ export function reaperUnitName(app: string): string {
 /**
  * The reaper runs as the ExecStop= of a unit bound to the app's lifetime (outside the app's root, unlike an
  * ExecStopPost= of the app itself), so it also runs when the app never started (bad user, missing binary).
- * Status: the exit code; 128+N for signal N; 254 when the app never ran.
+ * Status: the exit code; 128+N for signal N; 137 when it was OOM-killed; 254 when the app never ran.
  */
 export function reaperScript(apps: readonly string[], mutable: boolean): string {
   const list = apps.join(' ');
@@ -57,6 +57,9 @@ case "$code" in
   2|3) status=$((128 + status)) ;;
   *) if [ "$result" = success ]; then status=0; else status=254; fi ;;
 esac
+# The kernel's OOM killer picked a process of the app (systemd then stops the rest, with SIGTERM): 137,
+# 128+SIGKILL, what docker and kubelet report for an OOM-killed container.
+[ "$result" = oom-kill ] && status=137
 now="$(date +%s)"
 started="$(systemctl show -p ExecMainStartTimestamp --timestamp=unix --value "\${2}" 2>/dev/null | sed -n 's/^@\\([0-9]*\\).*/\\1/p')"
 # A run that never reached its main process (an ExecStartPre= failed) still shows the previous run's start,

@@ -16,7 +16,7 @@ const INV = '0123456789abcdef0123456789abcdef';
 interface Fake {
   dir: string;
   rkt: string;
-  reap(app: string, main: { code: number; status: number; startedAt?: number }): Promise<void>;
+  reap(app: string, main: { code: number; status: number; startedAt?: number; result?: string }): Promise<void>;
   log(): Promise<string>;
 }
 
@@ -30,7 +30,7 @@ async function fake(apps: string[], mutable: boolean): Promise<Fake> {
 echo "$*" >> "${dir}/log"
 case "$*" in
   *--value*) [ -n "$START" ] && echo "@$START" ;;
-  show*) printf 'ExecMainCode=%s\\nExecMainStatus=%s\\nResult=exit-code\\nInvocationID=${INV}\\n' "$CODE" "$STATUS" ;;
+  show*) printf 'ExecMainCode=%s\\nExecMainStatus=%s\\nResult=%s\\nInvocationID=${INV}\\n' "$CODE" "$STATUS" "\${RESULT:-exit-code}" ;;
   is-system-running) echo running ;;
 esac
 exit 0
@@ -39,7 +39,7 @@ exit 0
     dir, rkt,
     async reap(app, main) {
       await run('/bin/sh', [path.join(dir, 'reaper'), app, `app-${app}.service`], {
-        env: { PATH: `${bin}:/usr/bin:/bin`, CODE: String(main.code), STATUS: String(main.status), START: main.startedAt === undefined ? '' : String(main.startedAt) },
+        env: { PATH: `${bin}:/usr/bin:/bin`, CODE: String(main.code), STATUS: String(main.status), START: main.startedAt === undefined ? '' : String(main.startedAt), RESULT: main.result ?? '' },
       });
     },
     log: () => fs.readFile(path.join(dir, 'log'), 'utf8'),
@@ -57,6 +57,9 @@ test('mutable pod: status and a history line per run, the pod never ended', asyn
     await f.reap('a', { code: 1, status: 5, startedAt: t0 - 30 });
     await f.reap('a', { code: 2, status: 15, startedAt: t0 - 10 });
     assert.equal(await fs.readFile(path.join(f.rkt, 'status/a'), 'utf8'), '143\n');
+    // OOM-killed: systemd's Result says so, whatever signal ended the main process
+    await f.reap('o', { code: 2, status: 15, startedAt: t0 - 5, result: 'oom-kill' });
+    assert.equal(await fs.readFile(path.join(f.rkt, 'status/o'), 'utf8'), '137\n');
     const h = history(await fs.readFile(path.join(f.rkt, 'history/a'), 'utf8'));
     assert.equal(h.length, 2);
     assert.deepEqual(h.map((l) => [l[0], l[2], l[3]]), [[String(t0 - 30), '5', INV], [String(t0 - 10), '143', INV]]);

@@ -6,13 +6,14 @@ import type { CriRuntime } from './context.js';
 import { readSandbox } from './cri-pods.js';
 import { sandboxIp } from './sandboxes.js';
 
-function asStreamProcess(child: ChildProcess): StreamProcess {
+/** `stopSignal`: rkt attach ends its journal follower and stdin writer on SIGTERM; SIGKILL would orphan them. */
+function asStreamProcess(child: ChildProcess, stopSignal: NodeJS.Signals = 'SIGKILL'): StreamProcess {
   return {
     stdin: child.stdin,
     stdout: child.stdout,
     stderr: child.stderr,
     resize: () => undefined, // no terminal: rkt enter runs the command on pipes
-    kill: () => { child.kill('SIGKILL'); },
+    kill: () => { child.kill(stopSignal); },
     exited: new Promise((resolve) => {
       child.on('close', (code, signal) => resolve({ exitCode: code ?? (signal ? 137 : 1) }));
       child.on('error', () => resolve({ exitCode: 126 }));
@@ -30,7 +31,7 @@ export function streamingBackend(rt: CriRuntime): StreamingBackend {
       const streams = [t.stdin ? 'stdin' : '', t.stdout ? 'stdout' : '', t.stderr ? 'stderr' : ''].filter((x) => x !== '');
       const child = rt.rkt.spawnPiped(['attach', `--app=${t.app}`, `--mode=${streams.join(',') || 'stdout'}`, t.podUuid]);
       if (!t.stdin) child.stdin?.end();
-      return asStreamProcess(child);
+      return asStreamProcess(child, 'SIGTERM');
     },
     async portAddress(podUuid: string, port: number) {
       const sb = await readSandbox(rt.dataDir, podUuid);
