@@ -83,14 +83,13 @@ async function findCgroupFile(root: string, suffix: string): Promise<string | un
 test('limits: over --memory the app is OOM-killed and says so; --cpu shows in cpu.max and in measured usage', { skip, timeout: 900_000 }, async () => {
   const w = await podWork('rkt-vm-limits');
   try {
-    // busybox dd allocates its block: 64 MiB of touched memory under a 32 MiB limit
-    const hog = await buildBusyboxAci(w.work, 'example.com/vm-memhog', ['/bin/sh', '-c', `echo ${w.marker} allocating; /bin/busybox dd if=/dev/zero of=/dev/null bs=64M count=1; echo ${w.marker} survived`]);
+    // busybox dd allocates its block: 64 MiB of touched memory under a 32 MiB limit (dd is the app's main process)
+    const hog = await buildBusyboxAci(w.work, 'example.com/vm-memhog', ['/bin/sh', '-c', `echo ${w.marker} allocating; exec /bin/busybox dd if=/dev/zero of=/dev/null bs=64M count=1`]);
     const args = rktRunArgs(w, 'nspawn', hog);
     const pod = w.track(startBackground(process.execPath, [...args, '--memory=32M']));
     const uuid = await waitForUuid(w, pod, START_MS);
     const done = await pod.proc;
     assert.notEqual(done.exitCode, 0, `the pod should fail:\n${pod.output()}`);
-    assert.ok(!pod.output().includes(`${w.marker} survived`), pod.output());
     const status = await rkt(w, ['status', uuid]);
     assert.match(status.stdout, /app-vm-memhog=137/, explain(status));
     const journal = await sh('journalctl', ['-m', `_MACHINE_ID=${uuid.replace(/-/g, '')}`, '--no-pager']);
