@@ -104,7 +104,8 @@ test('limits: over --memory the app is OOM-killed and says so; --cpu shows in cp
     const spin = await buildBusyboxAci(w.work, 'example.com/vm-spin', ['/bin/sh', '-c', 'while :; do :; done']);
     const cpuPod = w.track(startBackground(process.execPath, [...rktRunArgs(w, 'nspawn', spin), '--cpu=100m']));
     const cpuUuid = await waitForUuid(w, cpuPod, START_MS);
-    const cpuMax = await waitFor(async () => findCgroupFile('/sys/fs/cgroup', 'app-vm-spin.slice/cpu.max'), START_MS, 1000);
+    // systemd escapes the "-" of a slice name's own part in the cgroup's name ("-" nests slices)
+    const cpuMax = await waitFor(async () => findCgroupFile('/sys/fs/cgroup', 'app-vm\\x2dspin.slice/cpu.max'), START_MS, 1000);
     assert.ok(cpuMax, 'no cgroup app-vm-spin.slice with a cpu.max');
     assert.equal((await readFile(cpuMax, 'utf8')).trim(), '10000 100000');
     const stat = cpuMax.replace(/cpu\.max$/, 'cpu.stat');
