@@ -184,8 +184,9 @@ export class ChannelConn implements Channels {
       if (cb !== undefined) setImmediate(cb);
       return;
     }
-    const done = (err?: Error): void => {
-      if (err !== undefined && this.open) this.log(`streaming: send on channel ${channel}: ${errorText(err)}`);
+    // ws calls back with null (not undefined) on success
+    const done = (err?: Error | null): void => {
+      if (err !== undefined && err !== null && this.open) this.log(`streaming: send on channel ${channel}: ${errorText(err)}`);
       cb?.();
     };
     if (this.protocol.base64) {
