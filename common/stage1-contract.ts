@@ -235,6 +235,20 @@ export function parseEnterArgs(argv: readonly string[]): EnterArgs {
 export const APP_STDIN_ANNOTATION = 'coreos.com/rkt/stage2/stdin';
 export const APP_STDIN_ONCE_ANNOTATION = 'rkt-ts/stage2/stdin-once';
 
+/**
+ * The unit that records an app's exit (its ExecStop). Once an app's run ended it writes one journal line,
+ * after whatever the app wrote, that runEndPattern matches: readers of the pod's journal (rkt attach, CRI
+ * container logs) read up to it before they say the app exited, since a kvm guest's journal reaches the
+ * host a sync later than the status file.
+ */
+export function reaperUnitName(app: string): string {
+  return `rkt-reaper@${app}.service`;
+}
+
+export function runEndPattern(invocationId: string): RegExp {
+  return new RegExp(`^rkt: app \\S+ run ${invocationId} ended with status -?[0-9]+$`);
+}
+
 export interface AttachArgs {
   pid: number;
   appName: string;

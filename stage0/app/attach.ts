@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { PodManifest } from '../../common/appc/index.js';
 import { annotationValue } from '../../common/appc/index.js';
 import { RktError } from '../../common/errors.js';
-import { APP_STDIN_ANNOTATION, buildAttachArgs } from '../../common/stage1-contract.js';
+import { APP_STDIN_ANNOTATION, buildAttachArgs, reaperUnitName, runEndPattern } from '../../common/stage1-contract.js';
 import type { Output } from '../context/output.js';
 import { waitForPodPid } from '../pod/info.js';
 import { podJournalDir } from '../pod/journal.js';
@@ -22,11 +22,14 @@ const execFileP = promisify(execFile);
 const STREAMS: readonly AttachStream[] = ['stdin', 'stdout', 'stderr'];
 const POLL_MS = 250;
 /**
- * After the app exited, output still on its way to the journal (a kvm guest's journal reaches the host when
- * journald syncs it, every second): stop after this much quiet, or at the cap.
+ * After the app exited, its output may still be on its way to the journal (a kvm guest's journal reaches the
+ * host when journald syncs it): attach reads until the reaper's line that ends the run, then a little
+ * longer for lines journald took in after it; without that line (a stage1 from before it), until this much
+ * quiet.
  */
+const DRAIN_AFTER_END_MS = 300;
 const DRAIN_QUIET_MS = 2000;
-const DRAIN_MAX_MS = 6000;
+const DRAIN_MAX_MS = 30_000;
 
 export function parseAttachMode(text: string): AttachMode {
   if (text === 'auto') return { kind: 'auto' };
@@ -111,11 +114,12 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
   if (wantOutput && journal === undefined) throw new RktError('POD_STATE', `pod ${snap.uuid} has no journal yet`, { hint: 'try again once the pod booted' });
 
   let lastOutput = Date.now();
+  const endLines: string[] = [];
   // Everything after the app's last entry so far: `-n 0 -f` would miss what the app writes while journalctl
   // starts up, which is just when the first input arrives.
   const after = wantOutput && journal !== undefined ? await lastCursor(journal, app) : undefined;
   const follower = wantOutput && journal !== undefined
-    ? spawn('journalctl', ['-D', journal, '--no-pager', '-o', 'json', '-f', ...(after !== undefined ? [`--after-cursor=${after}`] : ['-n', 'all']), `SYSLOG_IDENTIFIER=${app}`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    ? spawn('journalctl', ['-D', journal, '--no-pager', '-o', 'json', '-f', ...(after !== undefined ? [`--after-cursor=${after}`] : ['-n', 'all']), `SYSLOG_IDENTIFIER=${app}`, '+', `_SYSTEMD_UNIT=${reaperUnitName(app)}`], { stdio: ['ignore', 'pipe', 'inherit'] })
     : undefined;
   if (follower) {
     out.debug(`attach: output of ${app} from journalctl -D ${journal ?? ''} -f`);
@@ -133,6 +137,11 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
         }
         if (typeof e !== 'object' || e === null) continue;
         const entry = e as Record<string, unknown>;
+        if (entry['_SYSTEMD_UNIT'] === reaperUnitName(app)) {
+          const m = messageOf(entry);
+          if (m !== undefined) endLines.push(m.toString('utf8').trimEnd());
+          continue;
+        }
         const stream = streamOf(entry);
         const msg = messageOf(entry);
         if (msg === undefined || !r.streams.has(stream)) continue;
@@ -165,26 +174,26 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
   process.once('SIGTERM', stop);
   try {
     let exitCode: number | undefined;
+    let endedRun: string | undefined;
     while (!stopped) {
       await new Promise((res) => setTimeout(res, POLL_MS));
       const now = await probePod(r.dataDir, snap.uuid);
       if (!now || now.state !== 'running') {
         out.debug(`attach: pod ${snap.uuid} is ${now?.state ?? 'gone'}`);
-        exitCode = (await readAppStatus(snap.dir, now?.state ?? 'exited', r.manifest, app)).exitCode;
+        const st = await readAppStatus(snap.dir, now?.state ?? 'exited', r.manifest, app);
+        exitCode = st.exitCode;
+        endedRun = st.runs[st.runs.length - 1]?.invocationId;
         break;
       }
       const st = await readAppStatus(now.dir, now.state, r.manifest, app);
       if (st.state !== 'running') {
         exitCode = st.exitCode;
+        endedRun = st.runs[st.runs.length - 1]?.invocationId;
         out.debug(`attach: app ${app} is ${st.state}${exitCode !== undefined ? ` (exit code ${exitCode})` : ''}`);
         break;
       }
     }
-    if (!stopped && follower) {
-      const drainStart = Date.now();
-      lastOutput = Math.max(lastOutput, drainStart);
-      while (Date.now() - lastOutput < DRAIN_QUIET_MS && Date.now() - drainStart < DRAIN_MAX_MS) await new Promise((res) => setTimeout(res, 100));
-    }
+    if (!stopped && follower) await drainOutput(endedRun, endLines, () => lastOutput, out, app);
     return stopped ? writerCode : exitCode ?? 0;
   } finally {
     process.off('SIGINT', stop);
@@ -192,4 +201,24 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
     follower?.kill('SIGTERM');
     if (writer && writer.exitCode === null) writer.kill('SIGTERM');
   }
+}
+
+/** Waits for the app's output that is still on its way to the journal after its run `endedRun` ended. */
+async function drainOutput(endedRun: string | undefined, endLines: readonly string[], lastOutput: () => number, out: Output, app: string): Promise<void> {
+  const start = Date.now();
+  const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+  if (endedRun !== undefined) {
+    const end = runEndPattern(endedRun);
+    while (!endLines.some((l) => end.test(l))) {
+      if (Date.now() - start >= DRAIN_MAX_MS) {
+        out.debug(`attach: the journal has no end line for run ${endedRun} of ${app} after ${DRAIN_MAX_MS} ms; output may be cut short`);
+        return;
+      }
+      await sleep(100);
+    }
+    out.debug(`attach: the journal holds the end of run ${endedRun} of ${app}`);
+    await sleep(DRAIN_AFTER_END_MS);
+    return;
+  }
+  while (Date.now() - Math.max(lastOutput(), start) < DRAIN_QUIET_MS && Date.now() - start < DRAIN_MAX_MS) await sleep(100);
 }

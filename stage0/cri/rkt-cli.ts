@@ -32,10 +32,14 @@ export class RktCli {
     return [RKT_JS, ...this.opts.globalArgs, ...args];
   }
 
-  /** Runs rkt to completion; a non-zero exit becomes a CriError with rkt's own message. */
-  async run(args: readonly string[], o: { timeoutMs?: number; grpcCode?: GrpcStatus } = {}): Promise<RktResult> {
+  /**
+   * Runs rkt to completion; a non-zero exit becomes a CriError with rkt's own message. `usageCode` is the
+   * status for rkt's usage errors (exit 2: the request asked for something rkt refuses); any other failure
+   * (a stage1 or guest that did not answer, a full disk) is the runtime's, not the caller's, and says UNKNOWN.
+   */
+  async run(args: readonly string[], o: { timeoutMs?: number; usageCode?: GrpcStatus } = {}): Promise<RktResult> {
     const r = await this.capture(args, o.timeoutMs);
-    if (r.code !== 0) throw new CriError(o.grpcCode ?? GrpcStatus.UNKNOWN, `rkt ${rktErrorLine(r.stderr)}`);
+    if (r.code !== 0) throw new CriError(r.code === 2 && o.usageCode !== undefined ? o.usageCode : GrpcStatus.UNKNOWN, `rkt ${rktErrorLine(r.stderr)}`);
     return r;
   }
 

@@ -7,6 +7,7 @@ import { appEnvInPod, appServiceName, appServiceUnit, appSliceUnit } from './app
 import { stdinHolderName, stdinHolderUnit } from './stdin.js';
 import { appSliceName, renderEnvFile, renderUnit } from './unit-file.js';
 import { replaceFileInRoot } from '../../common/in-root.js';
+import { reaperUnitName } from '../../common/stage1-contract.js';
 
 /** A file relative to the pod (stage1) root. */
 export interface PodFile {
@@ -19,9 +20,7 @@ export const REAPER_SCRIPT = '/usr/lib/rkt-units/reaper';
 export const UNIT_DIR = 'etc/systemd/system';
 export const READY_UNIT = 'rkt-ready.service';
 
-export function reaperUnitName(app: string): string {
-  return `rkt-reaper@${app}.service`;
-}
+export { reaperUnitName };
 
 /**
  * The reaper runs as the ExecStop= of a unit bound to the app's lifetime (outside the app's root, unlike an
@@ -66,6 +65,9 @@ started="$(systemctl show -p ExecMainStartTimestamp --timestamp=unix --value "\$
 # or none: it started when rkt app start asked for it.
 asked="$(stat -c %Y "/rkt/started/$app" 2>/dev/null)"
 if [ -z "$started" ] || { [ -n "$asked" ] && [ "$started" -lt "$asked" ]; }; then started="\${asked:-$now}"; fi
+# The end of the run in the pod's journal, after whatever the app wrote: rkt attach and CRI log followers read
+# up to this line before they report the app exited (a kvm guest's journal reaches the host late).
+echo "rkt: app $app run \${inv:-unknown} ended with status $status"  # the form runEndPattern matches
 mkdir -p /rkt/status /rkt/history
 # history first: the status file is what tells stage0 the run ended, and its history line must be there then
 printf '%s %s %s %s\\n' "$started" "$now" "$status" "$inv" >> "/rkt/history/$app"

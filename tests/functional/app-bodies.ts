@@ -232,9 +232,11 @@ export async function attachBody(h: NspawnHarness, aci: string): Promise<void> {
   await refused(h, ['attach', uuid], /has 3 apps .*--app=NAME/);
 
   // stdin-once: the input's end is the app's; the app's exit code is attach's
-  const once = await h.rkt(['attach', '--app=once', uuid], { input: 'echo attached-$((6*7))\nread x || echo saw-eof\nexit 7\n', timeoutMs: 120_000 });
+  const once = await h.rkt(['--debug', 'attach', '--app=once', uuid], { input: 'echo attached-$((6*7))\nread x || echo saw-eof\nexit 7\n', timeoutMs: 120_000 });
   assert.equal(once.exitCode, 7, once.stderr);
   assert.match(once.stdout, /attached-42\n/);
+  // it read the journal up to the reaper's end-of-run line, not until some quiet
+  assert.match(once.stderr, /the journal holds the end of run [0-9a-f]{32} of once/);
   assert.equal((await waitAppState(h, uuid, 'once', 'exited'))['exit_code'], 7);
 
   // without --stdin-once: an attach that ends leaves the app reading; the next attach reaches the same shell

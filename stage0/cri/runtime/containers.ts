@@ -40,7 +40,7 @@ export async function createContainer(rt: CriRuntime, sandboxId: string, cfg: Co
     if (path.isAbsolute(m.host_path)) await fs.mkdir(m.host_path, { recursive: true }).catch(() => undefined);
   }
   const withImage: ContainerConfig = { ...cfg, image: { ...(cfg.image ?? { annotations: {}, user_specified_image: '', runtime_handler: '' }), image: imageRef } };
-  await rt.rkt.run(containerAddArgs(sb.snap.uuid, app, withImage, `${CONTAINER_ANNOTATION}=${JSON.stringify(record)}`), { grpcCode: GrpcStatus.INVALID_ARGUMENT });
+  await rt.rkt.run(containerAddArgs(sb.snap.uuid, app, withImage, `${CONTAINER_ANNOTATION}=${JSON.stringify(record)}`), { usageCode: GrpcStatus.INVALID_ARGUMENT });
   return record.id;
 }
 

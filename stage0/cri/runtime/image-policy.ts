@@ -77,7 +77,7 @@ export class ImagePolicy {
     }
     try {
       const global = [...(insecure.length > 0 ? [`--insecure-options=${insecure.join(',')}`] : []), ...(authDir ? [`--user-config=${authDir}`] : [])];
-      const r = await this.rkt.run([...global, ...args, `docker://${text}`], { grpcCode: GrpcStatus.UNKNOWN });
+      const r = await this.rkt.run([...global, ...args, `docker://${text}`]);
       const id = r.stdout.trim().split('\n').at(-1)?.trim() ?? '';
       if (!/^sha512-[0-9a-f]+$/.test(id)) throw new CriError(GrpcStatus.INTERNAL, `rkt fetch printed no image id for ${text}`);
       return id;
