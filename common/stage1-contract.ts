@@ -237,7 +237,7 @@ export const APP_STDIN_ONCE_ANNOTATION = 'rkt-ts/stage2/stdin-once';
 
 /**
  * The unit that records an app's exit (its ExecStop). Once an app's run ended it writes one journal line,
- * after whatever the app wrote, that runEndPattern matches: readers of the pod's journal (rkt attach, CRI
+ * after whatever the app wrote, that endedRunOf reads: readers of the pod's journal (rkt attach, CRI
  * container logs) read up to it before they say the app exited, since a kvm guest's journal reaches the
  * host a sync later than the status file.
  */
@@ -245,8 +245,9 @@ export function reaperUnitName(app: string): string {
   return `rkt-reaper@${app}.service`;
 }
 
-export function runEndPattern(invocationId: string): RegExp {
-  return new RegExp(`^rkt: app \\S+ run ${invocationId} ended with status -?[0-9]+$`);
+/** The invocation id of the run a reaper's journal line says ended, or undefined for any other line. */
+export function endedRunOf(message: string): string | undefined {
+  return /^rkt: app \S+ run ([0-9a-f]{32}) ended with status -?[0-9]+$/.exec(message.trimEnd())?.[1];
 }
 
 export interface AttachArgs {

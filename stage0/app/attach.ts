@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { PodManifest } from '../../common/appc/index.js';
 import { annotationValue } from '../../common/appc/index.js';
 import { RktError } from '../../common/errors.js';
-import { APP_STDIN_ANNOTATION, buildAttachArgs, reaperUnitName, runEndPattern } from '../../common/stage1-contract.js';
+import { APP_STDIN_ANNOTATION, buildAttachArgs, endedRunOf, reaperUnitName } from '../../common/stage1-contract.js';
 import type { Output } from '../context/output.js';
 import { waitForPodPid } from '../pod/info.js';
 import { podJournalDir } from '../pod/journal.js';
@@ -114,7 +114,7 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
   if (wantOutput && journal === undefined) throw new RktError('POD_STATE', `pod ${snap.uuid} has no journal yet`, { hint: 'try again once the pod booted' });
 
   let lastOutput = Date.now();
-  const endLines: string[] = [];
+  const endedRuns = new Set<string>();
   // Everything after the app's last entry so far: `-n 0 -f` would miss what the app writes while journalctl
   // starts up, which is just when the first input arrives.
   const after = wantOutput && journal !== undefined ? await lastCursor(journal, app) : undefined;
@@ -138,8 +138,8 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
         if (typeof e !== 'object' || e === null) continue;
         const entry = e as Record<string, unknown>;
         if (entry['_SYSTEMD_UNIT'] === reaperUnitName(app)) {
-          const m = messageOf(entry);
-          if (m !== undefined) endLines.push(m.toString('utf8').trimEnd());
+          const inv = endedRunOf(messageOf(entry)?.toString('utf8') ?? '');
+          if (inv !== undefined) endedRuns.add(inv);
           continue;
         }
         const stream = streamOf(entry);
@@ -193,7 +193,7 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
         break;
       }
     }
-    if (!stopped && follower) await drainOutput(endedRun, endLines, () => lastOutput, out, app);
+    if (!stopped && follower) await drainOutput(endedRun, endedRuns, () => lastOutput, out, app);
     return stopped ? writerCode : exitCode ?? 0;
   } finally {
     process.off('SIGINT', stop);
@@ -204,12 +204,11 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
 }
 
 /** Waits for the app's output that is still on its way to the journal after its run `endedRun` ended. */
-async function drainOutput(endedRun: string | undefined, endLines: readonly string[], lastOutput: () => number, out: Output, app: string): Promise<void> {
+async function drainOutput(endedRun: string | undefined, endedRuns: ReadonlySet<string>, lastOutput: () => number, out: Output, app: string): Promise<void> {
   const start = Date.now();
   const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
   if (endedRun !== undefined) {
-    const end = runEndPattern(endedRun);
-    while (!endLines.some((l) => end.test(l))) {
+    while (!endedRuns.has(endedRun)) {
       if (Date.now() - start >= DRAIN_MAX_MS) {
         out.debug(`attach: the journal has no end line for run ${endedRun} of ${app} after ${DRAIN_MAX_MS} ms; output may be cut short`);
         return;

@@ -67,7 +67,7 @@ asked="$(stat -c %Y "/rkt/started/$app" 2>/dev/null)"
 if [ -z "$started" ] || { [ -n "$asked" ] && [ "$started" -lt "$asked" ]; }; then started="\${asked:-$now}"; fi
 # The end of the run in the pod's journal, after whatever the app wrote: rkt attach and CRI log followers read
 # up to this line before they report the app exited (a kvm guest's journal reaches the host late).
-echo "rkt: app $app run \${inv:-unknown} ended with status $status"  # the form runEndPattern matches
+echo "rkt: app $app run \${inv:-unknown} ended with status $status"  # the form endedRunOf reads
 mkdir -p /rkt/status /rkt/history
 # history first: the status file is what tells stage0 the run ended, and its history line must be there then
 printf '%s %s %s %s\\n' "$started" "$now" "$status" "$inv" >> "/rkt/history/$app"

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { podUnitFiles, REAPER_SCRIPT } from './index.js';
 import { reaperScript } from './pod-units.js';
+import { endedRunOf } from '../../common/stage1-contract.js';
 
 const run = promisify(execFile);
 const INV = '0123456789abcdef0123456789abcdef';
@@ -16,7 +17,8 @@ const INV = '0123456789abcdef0123456789abcdef';
 interface Fake {
   dir: string;
   rkt: string;
-  reap(app: string, main: { code: number; status: number; startedAt?: number; result?: string }): Promise<void>;
+  /** Resolves to what the reaper wrote on stdout (the pod's journal). */
+  reap(app: string, main: { code: number; status: number; startedAt?: number; result?: string }): Promise<string>;
   log(): Promise<string>;
 }
 
@@ -38,9 +40,10 @@ exit 0
   return {
     dir, rkt,
     async reap(app, main) {
-      await run('/bin/sh', [path.join(dir, 'reaper'), app, `app-${app}.service`], {
+      const r = await run('/bin/sh', [path.join(dir, 'reaper'), app, `app-${app}.service`], {
         env: { PATH: `${bin}:/usr/bin:/bin`, CODE: String(main.code), STATUS: String(main.status), START: main.startedAt === undefined ? '' : String(main.startedAt), RESULT: main.result ?? '' },
       });
+      return r.stdout;
     },
     log: () => fs.readFile(path.join(dir, 'log'), 'utf8'),
   };
@@ -55,7 +58,9 @@ test('mutable pod: status and a history line per run, the pod never ended', asyn
   try {
     const t0 = Math.floor(Date.now() / 1000);
     await f.reap('a', { code: 1, status: 5, startedAt: t0 - 30 });
-    await f.reap('a', { code: 2, status: 15, startedAt: t0 - 10 });
+    const said = await f.reap('a', { code: 2, status: 15, startedAt: t0 - 10 });
+    // the journal's end-of-run line that attach and CRI log copiers wait for
+    assert.equal(endedRunOf(said), INV, said);
     assert.equal(await fs.readFile(path.join(f.rkt, 'status/a'), 'utf8'), '143\n');
     // OOM-killed: systemd's Result says so, whatever signal ended the main process
     await f.reap('o', { code: 2, status: 15, startedAt: t0 - 5, result: 'oom-kill' });

@@ -5,6 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { endedRunOf, reaperUnitName } from '../../../common/stage1-contract.js';
+import type { AppStatus } from '../../app/app-state.js';
 import { podJournalDir } from '../../pod/journal.js';
 import type { CriContainer } from './cri-pods.js';
 
@@ -29,7 +31,19 @@ export function criLogLine(entry: Record<string, unknown>): string | undefined {
 
 const cursorFile = (c: CriContainer): string => path.join(c.sandbox.snap.dir, 'cri-logs', `${c.app}.cursor`);
 
-interface Follower { child: ChildProcess; fd: number; logPath: string }
+interface Follower {
+  child: ChildProcess;
+  fd: number;
+  logPath: string;
+  /** Runs (invocation ids) whose reaper line the follower has read: their output is all in the log file. */
+  endedRuns: Set<string>;
+}
+
+/**
+ * How long an exited container may still show as running while its last lines are on their way (a kvm
+ * guest's journal reaches the host at journald's next sync): after that, the status tells the truth anyway.
+ */
+const LOG_CATCH_UP_MAX_MS = 30_000;
 
 /**
  * Lines are written synchronously, then the cursor of the last one (tmp + rename), once per chunk journalctl
@@ -39,6 +53,12 @@ function writeChunk(f: Follower, cursorPath: string, entries: readonly Record<st
   let out = '';
   let cursor = '';
   for (const e of entries) {
+    if (typeof e['_SYSTEMD_UNIT'] === 'string' && e['_SYSTEMD_UNIT'].startsWith('rkt-reaper@')) {
+      const inv = typeof e['MESSAGE'] === 'string' ? endedRunOf(e['MESSAGE']) : undefined;
+      if (inv !== undefined) f.endedRuns.add(inv);
+      if (typeof e['__CURSOR'] === 'string') cursor = e['__CURSOR'];
+      continue;
+    }
     const line = criLogLine(e);
     if (line !== undefined) out += line;
     if (typeof e['__CURSOR'] === 'string') cursor = e['__CURSOR'];
@@ -70,11 +90,12 @@ export class ContainerLogs {
         this.debug(`logs of ${c.app}: pod ${c.sandbox.snap.uuid} has no journal yet`);
         return;
       }
-      const args = ['-D', journal, '--no-pager', '-o', 'json', `SYSLOG_IDENTIFIER=${c.app}`];
+      // The reaper's end-of-run lines too: ContainerStatus says EXITED once the run's output is all copied.
+      const args = ['-D', journal, '--no-pager', '-o', 'json', `SYSLOG_IDENTIFIER=${c.app}`, '+', `_SYSTEMD_UNIT=${reaperUnitName(c.app)}`];
       if (follow) args.push('-f', '-n', 'all');
       if (cursor !== '') args.push(`--after-cursor=${cursor}`);
       const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-      const f: Follower = { child, logPath: c.record.logPath, fd: fs.openSync(c.record.logPath, 'a', 0o640) };
+      const f: Follower = { child, logPath: c.record.logPath, fd: fs.openSync(c.record.logPath, 'a', 0o640), endedRuns: new Set() };
       this.followers.set(id, f);
       this.debug(`logs of ${c.app} (${id.slice(0, 12)}) -> ${c.record.logPath}${cursor ? ' (resuming)' : ''}`);
       let partial = '';
@@ -104,6 +125,19 @@ export class ContainerLogs {
     } finally {
       this.starting.delete(id);
     }
+  }
+
+  /**
+   * Whether an exited container's log holds all its run wrote, as kubelet assumes once it reads EXITED
+   * (containerd likewise reports the exit after the container's output was copied). True when nothing
+   * follows it, for a run without an invocation id, and past LOG_CATCH_UP_MAX_MS.
+   */
+  caughtUp(id: string, status: AppStatus): boolean {
+    const f = this.followers.get(id);
+    const last = status.runs[status.runs.length - 1];
+    if (f === undefined || status.state !== 'exited' || last?.invocationId === undefined) return true;
+    if (f.endedRuns.has(last.invocationId)) return true;
+    return Date.now() - last.finishedAt.getTime() > LOG_CATCH_UP_MAX_MS;
   }
 
   stop(id: string): void {

@@ -8,6 +8,7 @@ import { CriError, failedPrecondition, invalidArgument } from '../errors.js';
 import type { ContainerConfig, ContainerStateName, StringMap } from '../messages.js';
 import { CONTAINER_ANNOTATION, dateNs, nowNs, type ContainerRecord } from '../records.js';
 import type { CriRuntime } from './context.js';
+import type { ContainerLogs } from './container-logs.js';
 import { appNameFor, containerAddArgs } from './container-args.js';
 import { containerIdFor, containersOf, listSandboxes, readSandbox, requireSandbox, type CriContainer } from './cri-pods.js';
 import { matchesLabels } from './sandboxes.js';
@@ -79,8 +80,10 @@ const STATES: Record<AppStatus['state'], ContainerStateName> = {
 
 export interface ContainerView { c: CriContainer; status: AppStatus; state: ContainerStateName }
 
-export async function viewContainer(c: CriContainer): Promise<ContainerView> {
+/** With `logs`, an exited container whose last output is not yet in its log file still reads RUNNING. */
+export async function viewContainer(c: CriContainer, logs?: ContainerLogs): Promise<ContainerView> {
   const status = await appStatus(c);
+  if (logs !== undefined && !logs.caughtUp(c.record.id, status)) return { c, status, state: 'CONTAINER_RUNNING' };
   return { c, status, state: STATES[status.state] };
 }
 
@@ -136,7 +139,7 @@ export async function selectContainers(rt: CriRuntime, f: Pick<ContainerFilter, 
 export async function listContainers(rt: CriRuntime, f: ContainerFilter | null): Promise<ContainerView[]> {
   const out: ContainerView[] = [];
   for (const c of await selectContainers(rt, f)) {
-    const v = await viewContainer(c);
+    const v = await viewContainer(c, rt.logs);
     if (f !== null && f.state !== null && v.state !== f.state.state) continue;
     out.push(v);
   }

@@ -84,7 +84,7 @@ export function runtimeService(rt: CriRuntime, streaming: StreamingServer): Unty
     ListContainers: u('ListContainers', async (r) => ({ containers: (await listContainers(rt, r['filter'] as ContainerFilter | null)).map(containerListItem) })),
     ContainerStatus: u('ContainerStatus', async (r) => {
       const c = await rt.containers.require(requireId(r, 'container_id', 'ContainerStatus'));
-      return { status: containerStatusMessage(await viewContainer(c)), info: {} };
+      return { status: containerStatusMessage(await viewContainer(c, rt.logs)), info: {} };
     }),
     ContainerStats: u('ContainerStats', async (r) => {
       const c = await rt.containers.require(requireId(r, 'container_id', 'ContainerStats'));
