@@ -50,8 +50,14 @@ export interface UnitSections {
 }
 
 /**
+ * Resource-control settings systemd parses without specifier expansion: their `%` is a percentage and must
+ * stay single (doubled, `CPUQuota=50%%` is a parse error systemd only logs, and the quota silently goes).
+ */
+const LITERAL_PERCENT = new Set(['CPUQuota', 'MemoryMax', 'MemoryHigh', 'MemoryLow', 'MemoryMin', 'MemorySwapMax', 'TasksMax', 'CPUWeight', 'CPUShares']);
+
+/**
  * Renders a unit file; `%` is doubled so values never trigger specifier expansion, except in the
- * properties named in `specifiers` (templates that mean to use %i).
+ * properties named in `specifiers` (templates that mean to use %i) and the LITERAL_PERCENT settings.
  */
 export function renderUnit(header: string, sections: UnitSections, specifiers: readonly string[] = []): string {
   const lines: string[] = [`# ${header.replace(/%/g, '%%')}`];
@@ -60,7 +66,7 @@ export function renderUnit(header: string, sections: UnitSections, specifiers: r
     lines.push('', `[${name}]`);
     for (const [k, v] of props) {
       if (/[\n\r]/.test(v)) throw new RktError('INTERNAL', `unit property ${k} contains a newline`);
-      lines.push(`${k}=${specifiers.includes(k) ? v : v.replace(/%/g, '%%')}`);
+      lines.push(`${k}=${specifiers.includes(k) || LITERAL_PERCENT.has(k) ? v : v.replace(/%/g, '%%')}`);
     }
   }
   return lines.join('\n') + '\n';

@@ -19,6 +19,8 @@ test('words are quoted for systemd, $ and % never expand', () => {
   assert.equal(execLine(['/bin/echo', '$HOME', '${X}']), '/bin/echo "$$HOME" "$${X}"');
   assert.match(renderUnit('t', { Service: [['ExecStart', '/bin/echo 100%']] }), /ExecStart=\/bin\/echo 100%%/);
   assert.match(renderUnit('t', { Service: [['ExecStop', '/x %i']] }, ['ExecStop']), /ExecStop=\/x %i$/m);
+  // resource settings take no specifiers: a doubled % would be a parse error and the quota lost
+  assert.match(renderUnit('t', { Slice: [['CPUQuota', '50%'], ['MemoryMax', '10%']] }), /^CPUQuota=50%\nMemoryMax=10%$/m);
 });
 
 test('env files round-trip values with quotes, dollars, backslashes and newlines', () => {

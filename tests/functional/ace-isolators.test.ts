@@ -60,7 +60,7 @@ test('--caps-retain, --seccomp remove with errno, --oom-score-adj, --memory and 
     // the limits sit on the app's slice; they take effect where the host's cgroup2 tree has the controllers
     // (a hybrid-cgroup host keeps memory and cpu on v1, out of the pod's reach)
     assert.match(out, /^MemoryMax=67108864$/m);
-    assert.match(out, /^CPUQuota=50%%?$/m);
+    assert.match(out, /^CPUQuota=50%$/m, 'a single %: systemd reads CPUQuota= without specifiers');
     if (cgroup2Controllers().includes('memory')) assert.match(out, /memory\.max=67108864/);
     if (cgroup2Controllers().includes('cpu')) assert.match(out, /cpu\.max=50000 100000/);
     // and where they cannot take effect, rkt says so once instead of leaving the app silently unlimited

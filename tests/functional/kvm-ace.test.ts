@@ -84,14 +84,16 @@ test('kvm --mds-register --net=none: no host address, so the apps get no AC_META
   }
 });
 
-test('kvm: the guest kernel enforces --memory: its slice\'s memory.max, and over it the app is OOM-killed (137)', { skip }, async () => {
+test('kvm: the guest kernel enforces the limits: --memory is memory.max and over it the app is OOM-killed (137); --cpu is cpu.max and caps the usage', { skip }, async () => {
   const h = await makeKvmHarness();
   try {
     const slice = (f: string): string => `cat /sys/fs/cgroup$(dirname "$(sed -n "s/^0:://p" /proc/self/cgroup)")/${f}`;
     // busybox dd allocates its 64 MiB block and touches all of it: over a 32 MiB limit
     const hog = await h.image('hog', ['/bin/sh', '-c', `echo "hog-max=$(${slice('memory.max')})"; exec /bin/busybox dd if=/dev/zero of=/dev/null bs=64M count=1`]);
-    // Not checked yet: --cpu's cpu.max, absent from the guest's app slice (found late; see the issue notes).
-    const r = await h.runPod(['--net=none', hog, '--memory=32M']);
+    // 3 s of spinning under a 10% quota: at most 10 ms per 100 ms period (300 ms, a period of slack allowed)
+    const spin = `busybox timeout 3 sh -c 'while :; do :; done'; echo "quota-usage=$(sed -n 's/^usage_usec //p' "$(dirname "$(sed -n "s/^0:://p" /proc/self/cgroup)" | sed 's|^|/sys/fs/cgroup|')/cpu.stat")"`;
+    const quota = await h.image('quota', ['/bin/sh', '-c', `echo "quota-max=$(${slice('cpu.max')})"; ${spin}`]);
+    const r = await h.runPod(['--net=none', hog, '--memory=32M', quota, '--cpu=100m']);
     const logs = await h.rkt(['logs', r.uuid]);
     const all = `${r.stdout}\n${logs.stdout}`;
     // appc quantities are decimal: 32M is 32,000,000 bytes, which the kernel rounds down to whole pages
@@ -99,6 +101,9 @@ test('kvm: the guest kernel enforces --memory: its slice\'s memory.max, and over
     assert.equal(r.exitCode, 137, `the pod's exit is the killed app's: ${r.stderr}`);
     const status = await h.rkt(['status', r.uuid]);
     assert.match(status.stdout, /app-hog=137/, status.stdout);
+    assert.match(all, /quota-max=10000 100000\b/, all);
+    const usage = Number(/quota-usage=([0-9]+)/.exec(all)?.[1] ?? NaN);
+    assert.ok(usage > 0 && usage <= 600_000, `3 s of spinning under --cpu=100m used ${usage} us of CPU:\n${all}`);
   } finally {
     await h.teardown();
   }

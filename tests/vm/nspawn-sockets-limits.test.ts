@@ -1,14 +1,15 @@
 // Inside the test VM (systemd as PID 1, cgroup v2 with its controllers): socket activation through a real
 // .socket + .service pair (the first connection starts the pod, the app answers on the inherited socket),
-// and an nspawn pod's memory limit enforced (over it the app is OOM-killed and its exit says so).
+// and an nspawn pod's limits enforced (over its memory limit the app is OOM-killed and its exit says so;
+// a CPU quota shows in the app's cpu.max and in its measured usage).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { explain, grepLines, projectRoot, proof, sh, stage1Missing } from './vm-env.js';
+import { explain, grepLines, projectRoot, proof, sh, sleep, stage1Missing, waitFor } from './vm-env.js';
 import { buildBusyboxAci } from './test-image.js';
 import { podWork, rkt, rktRunArgs, startBackground, waitForUuid } from './pod-run.js';
 
@@ -73,7 +74,13 @@ test('socket activation: a .socket unit starts the pod on the first connection; 
   }
 });
 
-test('limits: over --memory the app is OOM-killed and its exit status says so', { skip, timeout: 900_000 }, async () => {
+async function findCgroupFile(root: string, suffix: string): Promise<string | undefined> {
+  const entries = await readdir(root, { recursive: true }).catch(() => [] as string[]);
+  const hit = entries.map(String).find((e) => e.endsWith(suffix));
+  return hit === undefined ? undefined : join(root, hit);
+}
+
+test('limits: over --memory the app is OOM-killed and says so; --cpu shows in cpu.max and in measured usage', { skip, timeout: 900_000 }, async () => {
   const w = await podWork('rkt-vm-limits');
   try {
     // busybox dd allocates its block: 64 MiB of touched memory under a 32 MiB limit (dd is the app's main process)
@@ -92,8 +99,30 @@ test('limits: over --memory the app is OOM-killed and its exit status says so', 
     proof('over its --memory=32M the app is OOM-killed (exit 137, 128+SIGKILL)', status, [
       ...status.stdout.split('\n').filter(Boolean), ...oom, `rkt run exit status: ${String(done.exitCode)}`,
     ]);
-    // Not proven here yet: --cpu's cpu.max (the VM's pod slice showed none in the first tries; the kvm guest's
-    // is checked in tests/functional/kvm-ace.test.ts).
+    await rkt(w, ['gc', '--grace-period=0s']);
+
+    const spin = await buildBusyboxAci(w.work, 'example.com/vm-spin', ['/bin/sh', '-c', 'while :; do :; done']);
+    const cpuPod = w.track(startBackground(process.execPath, [...rktRunArgs(w, 'nspawn', spin), '--cpu=100m']));
+    const cpuUuid = await waitForUuid(w, cpuPod, START_MS);
+    // systemd escapes the "-" of a slice name's own part in the cgroup's name ("-" nests slices)
+    const cpuMax = await waitFor(async () => findCgroupFile('/sys/fs/cgroup', 'app-vm\\x2dspin.slice/cpu.max'), START_MS, 1000);
+    assert.ok(cpuMax, 'no cgroup app-vm-spin.slice with a cpu.max');
+    assert.equal((await readFile(cpuMax, 'utf8')).trim(), '10000 100000');
+    const stat = cpuMax.replace(/cpu\.max$/, 'cpu.stat');
+    const usage = async (): Promise<number> => Number(/usage_usec (\d+)/.exec(await readFile(stat, 'utf8'))?.[1] ?? 'NaN');
+    await sleep(3000);
+    const u0 = await usage();
+    const t0 = Date.now();
+    await sleep(10_000);
+    const share = (await usage() - u0) / ((Date.now() - t0) * 1000);
+    // a busy loop held to 10% of one CPU (scheduler slack allowed; a loaded VM may give it less)
+    assert.ok(share > 0 && share < 0.2, `CPU share ${share.toFixed(3)} outside 0..0.2`);
+    proof('--cpu=100m is the app slice\'s cpu.max, and a busy loop uses about 10% of a CPU', { command: `cat ${cpuMax}`, exitCode: 0, stdout: '', stderr: '' }, [
+      (await readFile(cpuMax, 'utf8')).trim(),
+      `measured over 10 s: ${(share * 100).toFixed(1)}% of one CPU`,
+    ]);
+    await rkt(w, ['stop', '--force', cpuUuid]);
+    await cpuPod.proc;
   } finally {
     await w.cleanup();
   }
