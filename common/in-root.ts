@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from './errors.js';
+import { replacePodFile } from './pod-written-file.js';
 
 const MAX_SYMLINKS = 40;
 
@@ -99,9 +100,5 @@ export async function ensureFileInRoot(root: string, p: string): Promise<void> {
  * replaced, never written through.
  */
 export async function replaceFileInRoot(root: string, rel: string, content: string, mode = 0o644): Promise<void> {
-  const dest = path.join(root, rel);
-  await fs.mkdir(path.dirname(dest), { recursive: true });
-  await fs.rm(dest, { force: true });
-  await fs.writeFile(dest, content, { mode });
-  await fs.chmod(dest, mode); // writeFile's mode is subject to the umask
+  await replacePodFile(root, path.join(root, rel), content, mode);
 }

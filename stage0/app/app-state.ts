@@ -1,10 +1,11 @@
 // What `rkt app list/status` show about one app, read from files the pod's stage1 writes (no call into
 // the pod): rkt/status/<app> (exit code of the last run), rkt/started/<app> (mtime = last start, content =
-// starts), rkt/history/<app> (one line per ended run). Boot-time apps of ordinary pods have no started
-// file: they started with the pod.
+// starts), rkt/history/<app> (one line per ended run), each read as a file the pod may have tampered with.
+// Boot-time apps of ordinary pods have no started file: they started with the pod.
 import fs from 'node:fs/promises';
 import type { PodManifest } from '../../common/appc/index.js';
 import { errnoCode } from '../../common/errors.js';
+import { HISTORY_FILE_MAX, readPodWrittenFile } from '../../common/pod-written-file.js';
 import { appHistoryPath, appInfoManifestPath, appStartedPath } from '../../common/pod-layout.js';
 import { appStateOf, readAppExitCode, readStarted, type AppStateName } from '../pod/info.js';
 import type { PodStateName } from '../pod/state.js';
@@ -62,9 +63,9 @@ export async function readAppStatus(podDir: string, podState: PodStateName, mani
   const entry = manifest.apps.find((a) => a.name === app);
   const mutable = isMutablePod(manifest);
   const [started, exitCode, history, info, podStarted] = await Promise.all([
-    statOrUndefined(appStartedPath(podDir, app)),
+    readPodWrittenFile(podDir, appStartedPath(podDir, app)),
     readAppExitCode(podDir, app),
-    statOrUndefined(appHistoryPath(podDir, app)),
+    readPodWrittenFile(podDir, appHistoryPath(podDir, app), HISTORY_FILE_MAX),
     statOrUndefined(appInfoManifestPath(podDir, app)),
     readStarted(podDir),
   ]);

@@ -2,6 +2,7 @@
 // Everything here is read without locks, and a file vanishing mid-read (the pod moved) is not an error.
 import fs from 'node:fs/promises';
 import { errnoCode, RktError } from '../../common/errors.js';
+import { podWrittenMtime, readPodWrittenFile } from '../../common/pod-written-file.js';
 import { parsePodManifest, type PodManifest } from '../../common/appc/index.js';
 import {
   appStartedPath, appStatusPath, appStatusUpperPath, netInfoPath, pidPath, podCreatedPath, podManifestPath, ppidPath, supervisorStatusPath,
@@ -102,8 +103,10 @@ export async function readStarted(podDir: string): Promise<Date | undefined> {
   return (await mtime(pidPath(podDir))) ?? (await mtime(ppidPath(podDir)));
 }
 
+/** The pod writes the status files: read as readPodWrittenFile does (a planted symlink or FIFO reads as none). */
 export async function readAppExitCode(podDir: string, app: string): Promise<number | undefined> {
-  const text = (await readText(appStatusPath(podDir, app))) ?? (await readText(appStatusUpperPath(podDir, app)));
+  const text = (await readPodWrittenFile(podDir, appStatusPath(podDir, app)))?.text
+    ?? (await readPodWrittenFile(podDir, appStatusUpperPath(podDir, app)))?.text;
   if (text === undefined) return undefined;
   const t = text.trim();
   if (!/^-?[0-9]+$/.test(t)) return undefined;
@@ -182,7 +185,7 @@ export async function readPodInfo(snap: PodSnapshot, opts: { pid?: boolean } = {
   const mutable = manifest !== undefined && isMutablePod(manifest);
   for (const app of manifest?.apps ?? []) {
     const exitCode = ranOrRuns ? await readAppExitCode(dir, app.name) : undefined;
-    const started = mutable ? await mtime(appStartedPath(dir, app.name)) !== undefined : false;
+    const started = mutable ? await podWrittenMtime(dir, appStartedPath(dir, app.name)) !== undefined : false;
     const a: AppInfo = { name: app.name, imageId: app.image.id, state: appStateOf(snap.state, mutable, started, exitCode) };
     if (exitCode !== undefined) a.exitCode = exitCode;
     info.apps.push(a);

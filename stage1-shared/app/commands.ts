@@ -14,6 +14,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseImageManifest, parsePodManifest, type ImageManifest, type PodManifest } from '../../common/appc/index.js';
 import { RktError, errnoCode } from '../../common/errors.js';
+import { readPodWrittenFile, refuseLinksBelow, replacePodFile } from '../../common/pod-written-file.js';
 import {
   appDir, appImageManifestPath, appRootfsPath, appStartedPath, appStatusPath, machineName, podManifestNextPath, podManifestPath,
   stage1RootfsPath,
@@ -150,7 +151,7 @@ function appOwnFiles(app: string): string[] {
 async function waitForStatus(podDir: string, app: string, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   for (;;) {
-    if (await fs.access(appStatusPath(podDir, app)).then(() => true, () => false)) return true;
+    if (await readPodWrittenFile(podDir, appStatusPath(podDir, app)) !== undefined) return true;
     if (Date.now() >= until) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -235,14 +236,11 @@ export function nextStartCount(previous: string | undefined): number {
   return n + 1;
 }
 
+/** The pod may have tampered with rkt/started (a symlink to a host file or directory): nothing followed. */
 async function writeStarted(podDir: string, app: string): Promise<number> {
   const file = appStartedPath(podDir, app);
-  const prev = await fs.readFile(file, 'utf8').catch(() => undefined);
-  const count = nextStartCount(prev);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${app}.tmp`);
-  await fs.writeFile(tmp, `${count}\n`);
-  await fs.rename(tmp, file);
+  const count = nextStartCount((await readPodWrittenFile(podDir, file))?.text);
+  await replacePodFile(podDir, file, `${count}\n`);
   return count;
 }
 
@@ -252,6 +250,7 @@ export async function appStart<S>(flavor: AppFlavor<S>, args: AppEntrypointArgs,
   if (await isRunning(c)) {
     throw new RktError('APP_STATE', `app "${args.app}" of pod ${args.uuid} is already running`, { hint: `stop it first with: rkt app stop ${args.uuid} --app=${args.app}` });
   }
+  await refuseLinksBelow(podDir, path.relative(podDir, appStatusPath(podDir, args.app)));
   await fs.rm(appStatusPath(podDir, args.app), { force: true });
   const count = await writeStarted(podDir, args.app);
   c.debug(`start #${count}: status cleared`);

@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../../common/errors.js';
+import { refuseLinksBelow } from '../../common/pod-written-file.js';
 
 type Saved =
   | { kind: 'absent' }
@@ -19,6 +20,7 @@ export class PodRootChange {
   /** Remembers `rel` (relative to the root) as it is now; later calls for the same path keep the first state. */
   async remember(rel: string): Promise<void> {
     if (this.saved.has(rel)) return;
+    await refuseLinksBelow(this.root, rel);
     const abs = path.join(this.root, rel);
     let st;
     try {
@@ -63,11 +65,12 @@ export class PodRootChange {
     for (const [rel, s] of [...this.saved.entries()].reverse()) {
       const abs = path.join(this.root, rel);
       try {
+        await refuseLinksBelow(this.root, rel);
         await fs.rm(abs, { force: true });
         if (s.kind === 'link') await fs.symlink(s.target, abs);
         else if (s.kind === 'file') {
           await fs.mkdir(path.dirname(abs), { recursive: true });
-          await fs.writeFile(abs, s.content, { mode: s.mode });
+          await fs.writeFile(abs, s.content, { mode: s.mode, flag: 'wx' }); // never through a re-planted symlink
           await fs.chmod(abs, s.mode);
           await fs.lchown(abs, s.uid, s.gid);
         }

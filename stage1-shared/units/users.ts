@@ -1,10 +1,10 @@
 // Resolves an app's user, group and supplementary groups inside its own image (names via the image's
 // /etc/passwd and /etc/group, numbers as-is, absolute paths by the owner of that file), and makes sure the
 // stage1's own account database knows those numeric ids (systemd refuses User=/Group= ids it cannot look up).
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RktError } from '../../common/errors.js';
 import { readFileInRoot, statInRoot } from '../../common/in-root.js';
+import { HISTORY_FILE_MAX, readPodWrittenFile, replacePodFile } from '../../common/pod-written-file.js';
 
 export interface AppIdentity {
   uid: number;
@@ -130,8 +130,9 @@ export async function resolveAppIdentity(input: ResolveIdentityInput): Promise<A
 export async function ensureStage1Accounts(stage1Rootfs: string, uids: Iterable<number>, gids: Iterable<number>): Promise<void> {
   const passwdPath = path.join(stage1Rootfs, 'etc', 'passwd');
   const groupPath = path.join(stage1Rootfs, 'etc', 'group');
-  const passwdText = await fs.readFile(passwdPath, 'utf8').catch(() => '');
-  const groupText = await fs.readFile(groupPath, 'utf8').catch(() => '');
+  // A running pod's own files (rkt app add): read and replaced as files the pod may have tampered with.
+  const passwdText = (await readPodWrittenFile(stage1Rootfs, passwdPath, HISTORY_FILE_MAX))?.text ?? '';
+  const groupText = (await readPodWrittenFile(stage1Rootfs, groupPath, HISTORY_FILE_MAX))?.text ?? '';
   const haveUids = new Set(passwdEntries(passwdText).map((p) => p.uid));
   const haveGids = new Set(groupEntries(groupText).map((g) => g.gid));
   const wantGids = new Set(gids);
@@ -145,6 +146,6 @@ export async function ensureStage1Accounts(stage1Rootfs: string, uids: Iterable<
   for (const gid of wantGids) if (!haveGids.has(gid)) newGroups.push(`rkt-gid-${gid}:x:${gid}:`);
   const append = (text: string, lines: string[]): string =>
     (text === '' || text.endsWith('\n') ? text : text + '\n') + lines.map((l) => l + '\n').join('');
-  if (newUsers.length > 0) await fs.writeFile(passwdPath, append(passwdText, newUsers));
-  if (newGroups.length > 0) await fs.writeFile(groupPath, append(groupText, newGroups));
+  if (newUsers.length > 0) await replacePodFile(stage1Rootfs, passwdPath, append(passwdText, newUsers), 0o644);
+  if (newGroups.length > 0) await replacePodFile(stage1Rootfs, groupPath, append(groupText, newGroups), 0o644);
 }
