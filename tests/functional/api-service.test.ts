@@ -11,6 +11,7 @@ import { apiProtoPath } from '../../stage0/api/proto/load.js';
 import { PROTO_LOADER_OPTIONS } from '../../stage0/grpc/proto.js';
 import { rktBin } from '../harness/aci.js';
 import { makePodHarness, type PodHarness } from '../harness/pod.js';
+import { makeNspawnHarness, skipReason as nspawnSkip } from './nspawn-helpers.js';
 
 type Msg = Record<string, any>;
 
@@ -249,4 +250,38 @@ test('socket activation: the socket systemd passes as fd 3 is served; --listen b
   const code = await new Promise<number | null>((resolve) => both.on('exit', resolve));
   assert.equal(code, 2, err);
   assert.match(err, /^api-service: started with 1 socket\(s\) from systemd \(LISTEN_FDS\), and with --listen=127\.0\.0\.1:0/m);
+});
+
+test('GetLogs: an nspawn pod\'s real journal, all of it, one app\'s last lines, and following a running pod', { skip: nspawnSkip() }, async () => {
+  const n = await makeNspawnHarness();
+  const s = await startService(process.execPath, [rktBin(), ...n.dirs.globalArgs(), 'api-service', '--listen=127.0.0.1:0']);
+  const c = apiClient(s.address);
+  try {
+    const img = await n.image('talker', ['/bin/sh', '-c', 'for i in 1 2 3 4 5; do echo "talker-line-$i"; done']);
+    const r = await n.runPod(['--net=host', img]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const lines = (req: Msg): Promise<string[]> => new Promise((resolve, reject) => {
+      const out: string[] = [];
+      const st = c.stream('GetLogs', req);
+      st.on('data', (m: Msg) => out.push(...(m['lines'] as string[])));
+      st.on('end', () => resolve(out));
+      st.on('error', reject);
+    });
+    const all = await lines({ pod_id: r.uuid });
+    for (let i = 1; i <= 5; i++) assert.ok(all.some((l) => l.includes(`talker-line-${i}`)), `line ${i} missing from ${JSON.stringify(all)}`);
+    const last = await lines({ pod_id: r.uuid, app_name: 'talker', lines: 2 });
+    assert.deepEqual(last.map((l) => /talker-line-[0-9]/.exec(l)?.[0]), ['talker-line-4', 'talker-line-5'], JSON.stringify(last));
+
+    // follow: lines the app writes after the stream opened arrive on it
+    const ticker = await n.image('ticker', ['/bin/sh', '-c', 'i=0; while true; do i=$((i+1)); echo "tick-$i"; sleep 0.3; done']);
+    const pod = await n.startPod(['--net=host', ticker]);
+    const followed = collect(c.stream('GetLogs', { pod_id: pod.uuid, app_name: 'ticker', follow: true }));
+    await followed.until((m) => (m['lines'] as string[]).some((l) => /tick-[5-9]/.test(l)), 60_000, 'a tick from the running pod');
+    assert.equal((await n.rkt(['stop', pod.uuid])).exitCode, 0);
+    await pod.done;
+  } finally {
+    c.close();
+    await s.stop();
+    await n.teardown();
+  }
 });

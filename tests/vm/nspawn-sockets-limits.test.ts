@@ -121,8 +121,13 @@ test('limits: over --memory the app is OOM-killed and says so; --cpu shows in cp
       (await readFile(cpuMax, 'utf8')).trim(),
       `measured over 10 s: ${(share * 100).toFixed(1)}% of one CPU`,
     ]);
-    await rkt(w, ['stop', '--force', cpuUuid]);
-    await cpuPod.proc;
+    const stopped = await rkt(w, ['stop', '--force', cpuUuid], 60_000);
+    assert.equal(stopped.exitCode, 0, explain(stopped));
+    const ended = await Promise.race([cpuPod.proc.then(() => true), sleep(90_000).then(() => false)]);
+    if (!ended) {
+      const ps = await sh('ps', ['-eo', 'pid,ppid,stat,cgroup:80,args', '--forest']);
+      assert.fail(`rkt run did not end within 90 s of rkt stop --force:\n${cpuPod.output().slice(-2000)}\n${ps.stdout}`);
+    }
   } finally {
     await w.cleanup();
   }
