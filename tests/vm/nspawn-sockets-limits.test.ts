@@ -102,6 +102,7 @@ test('limits: over --memory the app is OOM-killed and says so; --cpu shows in cp
     await rkt(w, ['gc', '--grace-period=0s']);
 
     const spin = await buildBusyboxAci(w.work, 'example.com/vm-spin', ['/bin/sh', '-c', 'while :; do :; done']);
+    await rm(w.uuidFile, { force: true }); // the first pod's uuid, which gc removed
     const cpuPod = w.track(startBackground(process.execPath, [...rktRunArgs(w, 'nspawn', spin), '--cpu=100m']));
     const cpuUuid = await waitForUuid(w, cpuPod, START_MS);
     // systemd escapes the "-" of a slice name's own part in the cgroup's name ("-" nests slices)
