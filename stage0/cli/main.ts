@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import { RktError } from '../../common/errors.js';
 import { normalizeGlobalOptions, type RawGlobalFlags } from '../context/global-options.js';
 import { makeOutput } from '../context/output.js';
+import { PhaseClock, processStartNs } from '../../common/phase-clock.js';
 import { ensureSuperuser } from './superuser.js';
 import type { ActionBinder } from './registry.js';
 import { entriesFor } from './commands/index.js';
@@ -25,7 +26,9 @@ export async function main(argv: readonly string[], result: MainResult): Promise
     result.debug = globals.debug;
     // after parsing, as rkt did: a usage error is reported as such, whoever runs it
     ensureSuperuser(commandName);
-    const ctx = { globals, output: makeOutput(commandName, globals.debug), command: commandName };
+    const clock = new PhaseClock(processStartNs());
+    clock.mark('start-up (node, modules, flags)');
+    const ctx = { globals, output: makeOutput(commandName, globals.debug), command: commandName, clock };
     result.exitCode = await handler(ctx, ...args);
   };
 

@@ -1,4 +1,5 @@
 // What every command handler receives: normalized global options and an output sink.
+import type { PhaseClock } from '../../common/phase-clock.js';
 import type { GlobalOptions } from './global-options.js';
 import type { Output } from './output.js';
 
@@ -7,6 +8,8 @@ export interface CommandContext {
   readonly output: Output;
   /** The full command name, e.g. "image list", used as the stderr prefix. */
   readonly command: string;
+  /** Phases of this command so far, from the process's start (`rkt run --debug` prints them at the handover). */
+  readonly clock: PhaseClock;
 }
 
 /** A handler returns the process exit code; it never prints errors or exits itself. */

@@ -82,5 +82,7 @@ export async function handOverToStage1(ctx: CommandContext, lock: PodLock, p: Po
     ctx.output.debug(`registered with the metadata service (port ${reg.port})`);
   }
   ctx.output.debug(`stage1 ${s1.manifest.name} (interface version ${v}), net ${p.net.join(',')}${p.netGiven ? '' : ' (default)'}`);
+  ctx.clock.mark('handover prepared');
+  for (const line of ctx.clock.lines('stage0')) ctx.output.debug(line);
   return execRunEntrypoint(podDir, ep, buildRunArgs(args, v), lock.fd, ctx.output);
 }

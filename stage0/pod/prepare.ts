@@ -74,6 +74,7 @@ async function fillLocked(ctx: CommandContext, store: Store, p: PodArgs, lock: P
     : await generatePodManifest(p, await resolveApps(ctx, store, p), process.env);
   const stage1 = await selectStage1(ctx, store, p.stage1);
   ctx.output.debug(`stage1: ${stage1.why} -> ${stage1.imageId}`);
+  ctx.clock.mark('images and stage1 found in the store');
   await pauseForTest('prepare-images-resolved', ctx.output);
 
   await fs.writeFile(podManifestPath(podDir), serializePodManifest(manifest));
@@ -97,6 +98,7 @@ async function fillLocked(ctx: CommandContext, store: Store, p: PodArgs, lock: P
   const limits = unenforceableLimitsWarning(s1Manifest, effectiveIsolators(manifest, images));
   if (limits !== undefined) ctx.output.warn(limits);
   await layoutTrees(podDir, { stage1Rootfs: s1Tree.rootfs, apps }, !p.noOverlay);
+  ctx.clock.mark(p.noOverlay ? 'trees rendered and copied' : 'trees rendered and overlays mounted');
   if (await applyOciUsers(ctx, store, podDir, manifest, p)) await fs.writeFile(podManifestPath(podDir), serializePodManifest(manifest));
   for (const a of manifest.apps) {
     await fs.mkdir(appDir(podDir, a.name), { recursive: true });
@@ -111,6 +113,7 @@ async function fillLocked(ctx: CommandContext, store: Store, p: PodArgs, lock: P
     ctx.output.debug(`private users: uid/gid range ${r.shift}:${r.count}`);
   }
   for (const id of [stage1.imageId, ...manifest.apps.map((a) => a.image.id)]) await store.touchLastUsed(id).catch(() => undefined);
+  ctx.clock.mark('pod files written');
   return manifest;
 }
 

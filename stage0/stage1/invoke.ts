@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { RktError } from '../../common/errors.js';
 import { keepPassedFdsAcrossExec } from '../../common/listen-fds.js';
 import { execve, setCloexec } from '../../common/native.js';
+import { HANDOVER_CLOCK_ENV } from '../../common/phase-clock.js';
 import { LOCK_FD_ENV } from '../../common/stage1-contract.js';
 import type { Output } from '../context/output.js';
 
@@ -16,7 +17,8 @@ export function execRunEntrypoint(podDir: string, entrypoint: string, args: stri
   setCloexec(lockFd, false);
   const passed = keepPassedFdsAcrossExec();
   if (passed > 0) out.debug(`passing ${passed} socket(s) from the service manager (LISTEN_FDS) on to the stage1`);
-  const env = { ...process.env, [LOCK_FD_ENV]: String(lockFd) };
+  // The stage1 times its own phases from this moment (common/phase-clock.ts).
+  const env = { ...process.env, [LOCK_FD_ENV]: String(lockFd), [HANDOVER_CLOCK_ENV]: String(process.hrtime.bigint()) };
   out.debug(`exec ${[entrypoint, ...args].map(shellQuote).join(' ')} (cwd ${podDir}, ${LOCK_FD_ENV}=${lockFd})`);
   process.chdir(podDir);
   return execOrThrow(entrypoint, args, env);

@@ -6,6 +6,7 @@
 import { RktError } from '../../common/errors.js';
 import { keepPassedFdsAcrossExec } from '../../common/listen-fds.js';
 import { execve, setCloexec } from '../../common/native.js';
+import { handoverNs, PhaseClock, processStartNs } from '../../common/phase-clock.js';
 import { machineName, stage1RootfsPath } from '../../common/pod-layout.js';
 import { parseRunArgs } from '../../common/stage1-contract.js';
 import { buildAppSpec, ensureAppAccounts, enterProfileOf } from '../app-files.js';
@@ -25,20 +26,27 @@ import { NO_NETWORKS, rollbackNetworks, setupNetworks, type NetworkPlan } from '
 import { effectiveApps, readPodInput } from './pod-input.js';
 
 export async function runPod<S, H extends HostPrep, L>(flavor: Stage1RunFlavor<S, H, L>, argv: readonly string[], podDir = process.cwd()): Promise<never> {
+  // From stage0's exec of this entrypoint: node's start-up and module loading are this side's first phase.
+  const clock = new PhaseClock(handoverNs() ?? processStartNs());
+  clock.mark('start-up (exec, node, modules)');
   const args = parseRunArgs(argv);
   const lockFd = lockFdFromEnv();
   const input = await readPodInput(podDir);
+  clock.mark('pod manifest and images read');
   if (input.pod.apps.length === 0 && !args.mutable) {
     throw new RktError('POD_INVALID', 'the pod has no apps', { hint: 'only a mutable pod (rkt app sandbox) starts without apps' });
   }
   const ctx: RunContext = { args, podDir, root: stage1RootfsPath(podDir), lockFd, input, hostname: args.hostname ?? machineName(args.uuid) };
   const plan = flavor.networkPlan(args, input.pod);
   const host = await flavor.prepareHost(ctx);
+  clock.mark('host prepared');
   const nets = plan === 'cni'
     ? await setupNetworks(podDir, args, input.pod, effectiveApps(input).flatMap((a) => a.ports ?? []), lockFd)
     : NO_NETWORKS;
+  if (plan === 'cni') clock.mark('networks set up (CNI)');
   try {
-    const cmd = await prepareAndLaunch(flavor, ctx, host, plan, nets);
+    const cmd = await prepareAndLaunch(flavor, ctx, host, plan, nets, clock);
+    for (const line of clock.lines('stage1')) debugLog(args.debug, line);
     debugLog(args.debug, `exec ${cmd.argv.join(' ')}`);
     setCloexec(lockFd, false);
     keepPassedFdsAcrossExec();
@@ -50,7 +58,7 @@ export async function runPod<S, H extends HostPrep, L>(flavor: Stage1RunFlavor<S
 }
 
 async function prepareAndLaunch<S, H extends HostPrep, L>(
-  flavor: Stage1RunFlavor<S, H, L>, ctx: RunContext, host: H, plan: NetworkPlan, nets: PodNetworks,
+  flavor: Stage1RunFlavor<S, H, L>, ctx: RunContext, host: H, plan: NetworkPlan, nets: PodNetworks, clock: PhaseClock,
 ): Promise<ExecCommand> {
   const { args, podDir, input } = ctx;
   const runtime = await runtimeRecord(ctx, host, plan, nets);
@@ -68,12 +76,16 @@ async function prepareAndLaunch<S, H extends HostPrep, L>(
     ...sockets.map((p) => ({ path: `${UNIT_DIR}/${socketUnitName(p.app, p.port.name)}`, content: socketUnit(p), mode: 0o644 })),
     ...passedSocketLoader(sockets),
   ]);
+  clock.mark('app units and accounts written');
   const apps = Object.fromEntries(specs.map((s) => [s.name, enterProfileOf(s)]));
   const prep = await flavor.prepareLaunch(ctx, host, nets, specs, runtime);
   await writeStage1Record(podDir, flavor.record, { flavor: flavor.record.flavor, runtime, apps, flavorState: prep.state });
   if (prep.unsealedWhy === undefined) await sealStage1Dir(ctx.root);
   else debugLog(args.debug, `${ctx.root}/stage1 is not sealed read-only: ${prep.unsealedWhy}`);
-  return flavor.launch(ctx, prep.launch);
+  clock.mark('flavor prepared the launch; record written');
+  const cmd = await flavor.launch(ctx, prep.launch);
+  clock.mark('launch command built');
+  return cmd;
 }
 
 /** The apps' socket-activated ports, each with the socket the service manager passed for it; the app specs learn their socket units. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeKvmHarness, qemuCgroups, qemuProcesses, skipReason } from './kvm-helpers.js';
-import { firstFailingAppBody, singleAppExitBody } from './shared-bodies.js';
+import { assertStartPhases, firstFailingAppBody, singleAppExitBody } from './shared-bodies.js';
 import { mountOptionsAt } from '../../common/mountinfo.js';
 
 const skip = skipReason();
@@ -15,6 +15,7 @@ test('kvm: a single app exiting 42 makes rkt run exit 42; status, rkt status, jo
   try {
     await singleAppExitBody(h, (images) => h.runPod(images, { globals: ['--debug'] }), async (r, podDir) => {
       assert.match(r.stderr, /accelerator: (tcg|kvm) \(/);
+      assertStartPhases(r.stderr);
       const flavor = JSON.parse(fs.readFileSync(path.join(podDir, 'stage1-flavor.json'), 'utf8')) as { flavor: string; flavorState: { accel: string } };
       assert.equal(flavor.flavor, 'kvm');
       assert.ok(flavor.flavorState.accel === 'tcg' || flavor.flavorState.accel === 'kvm');

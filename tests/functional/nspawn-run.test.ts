@@ -3,16 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { journalMessages, makeNspawnHarness, skipReason } from './nspawn-helpers.js';
-import { firstFailingAppBody, singleAppExitBody } from './shared-bodies.js';
+import { assertStartPhases, firstFailingAppBody, singleAppExitBody } from './shared-bodies.js';
 
 const skip = skipReason();
 
 test('a single app exiting 42 makes rkt run exit 42, records the status and logs to the journal', { skip }, async () => {
   const h = await makeNspawnHarness();
   try {
-    await singleAppExitBody(h, (images) => h.runPod(images), (r) => {
+    await singleAppExitBody(h, (images) => h.runPod(images, { globals: ['--debug'] }), (r) => {
       // the console copy of the journal line, as nspawn passes the pod's console through
       assert.match(r.stdout, /exit42\[[0-9]+\]: hello-from-the-app/);
+      assertStartPhases(r.stderr);
     });
   } finally {
     await h.teardown();

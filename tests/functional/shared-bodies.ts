@@ -27,6 +27,20 @@ export async function singleAppExitBody(
   if (extra) await extra(r, podDir);
 }
 
+/**
+ * `rkt run --debug`'s account of the start, up to the exec of nspawn/QEMU: one line per phase of stage0, then
+ * of the stage1's run entrypoint (timed from stage0's exec of it), each side with its total. Only the lines'
+ * presence and order are checked, never their values.
+ */
+export function assertStartPhases(stderr: string): void {
+  const phases = stderr.split('\n').map((l) => /timing: (stage0|stage1) ([^:]+): [0-9.]+ ms/.exec(l)).filter((m) => m !== null).map((m) => `${m[1]} ${m[2]}`);
+  for (const want of ['stage0 start-up (node, modules, flags)', 'stage0 pod arguments', 'stage0 images and stage1 found in the store', 'stage0 pod files written', 'stage0 handover prepared', 'stage0 total',
+    'stage1 start-up (exec, node, modules)', 'stage1 pod manifest and images read', 'stage1 app units and accounts written', 'stage1 launch command built', 'stage1 total']) {
+    assert.ok(phases.includes(want), `no "timing: ${want}" line under --debug; got ${JSON.stringify(phases)}`);
+  }
+  assert.ok(phases.indexOf('stage0 total') < phases.indexOf('stage1 start-up (exec, node, modules)'), 'stage0 reports before the stage1');
+}
+
 /** Three apps exiting 0, 5, 6: rkt run exits 5 (the first failing app in pod order), each status recorded. */
 export async function firstFailingAppBody(h: NspawnHarness): Promise<RunResult> {
   const a = await h.image('app-a', ['/bin/sh', '-c', 'exit 0']);

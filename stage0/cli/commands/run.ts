@@ -12,9 +12,11 @@ export const runCommand: CommandModule = {
     rawArgsCommand(parent, 'run', 'run', 'run image(s) in a pod in rkt', '[flags] IMAGE [app flags] [-- image-args ---] [IMAGE ...]').action(
       bind('run', async (ctx, raw: string[]) => {
         const p = parsePodArgs('run', raw);
+        ctx.clock.mark('pod arguments');
         const pod = await preparePod(ctx, p);
         try {
           await movePod(ctx.globals.dir, pod.lock, 'run');
+          ctx.clock.mark('pod moved to run/');
           endProgress();
           return await handOverToStage1(ctx, pod.lock, p);
         } catch (err) {
