@@ -80,10 +80,13 @@ const STATES: Record<AppStatus['state'], ContainerStateName> = {
 
 export interface ContainerView { c: CriContainer; status: AppStatus; state: ContainerStateName }
 
-/** With `logs`, an exited container whose last output is not yet in its log file still reads RUNNING. */
+/**
+ * With `logs`, an exited container of a running sandbox whose last output is not yet in its log file still
+ * reads RUNNING (a stopped sandbox's journal takes no more lines: its containers read EXITED at once).
+ */
 export async function viewContainer(c: CriContainer, logs?: ContainerLogs): Promise<ContainerView> {
   const status = await appStatus(c);
-  if (logs !== undefined && !logs.caughtUp(c.record.id, status)) return { c, status, state: 'CONTAINER_RUNNING' };
+  if (logs !== undefined && c.sandbox.snap.state === 'running' && !logs.caughtUp(c.record.id, status)) return { c, status, state: 'CONTAINER_RUNNING' };
   return { c, status, state: STATES[status.state] };
 }
 
