@@ -10,6 +10,9 @@ npx tsc -p tsconfig.json
 for d in stage0/cri/proto stage0/api/proto; do mkdir -p "dist/$d" && cp "$d"/*.proto "dist/$d/"; done
 chmod +x dist/bin/rkt.js
 # The tests' socket-activated app (static: test images carry no libc).
-if [ ! -f dist/tests/fixtures/sd-echo ] || [ tests/fixtures/sd-echo.c -nt dist/tests/fixtures/sd-echo ]; then
-  mkdir -p dist/tests/fixtures && gcc -static -O1 -o dist/tests/fixtures/sd-echo tests/fixtures/sd-echo.c
-fi
+# The tests' static C programs (they run inside pods whose images have no libc).
+for fixture in sd-echo exe-grab; do
+  if [ ! -f "dist/tests/fixtures/$fixture" ] || [ "tests/fixtures/$fixture.c" -nt "dist/tests/fixtures/$fixture" ]; then
+    mkdir -p dist/tests/fixtures && gcc -static -O1 -o "dist/tests/fixtures/$fixture" "tests/fixtures/$fixture.c"
+  fi
+done

@@ -32,7 +32,7 @@ if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 # files that compare the host's whole network state before and after (a neighbour's pod would show up
 # there as a leak). Each lane's lines carry its name.
 exclusive_re='/(net-teardown-cli|net-cycles|net-conflist|kvm-net|app-mutable)\.test\.js$'
-vm_lane_re='/(kvm-[a-z-]+|oci-run-kvm|net-kvm-guest|cri-endpoint|pod-tampering)\.test\.js$'
+vm_lane_re='/(kvm-[a-z-]+|oci-run-kvm|net-kvm-guest|cri-endpoint|pod-tampering|exe-escape)\.test\.js$'
 lane_a=() lane_b=() alone=()
 for f in "${files[@]}"; do
   if [[ "$f" =~ $exclusive_re ]]; then alone+=("$f")
