@@ -180,9 +180,9 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
       const now = await probePod(r.dataDir, snap.uuid);
       if (!now || now.state !== 'running') {
         out.debug(`attach: pod ${snap.uuid} is ${now?.state ?? 'gone'}`);
-        const st = await readAppStatus(snap.dir, now?.state ?? 'exited', r.manifest, app);
-        exitCode = st.exitCode;
-        endedRun = st.runs[st.runs.length - 1]?.invocationId;
+        // A pod that is down writes no more journal (its reaper's line may never have made it): what is
+        // there is read until quiet instead.
+        exitCode = (await readAppStatus(snap.dir, now?.state ?? 'exited', r.manifest, app)).exitCode;
         break;
       }
       const st = await readAppStatus(now.dir, now.state, r.manifest, app);
