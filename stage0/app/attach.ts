@@ -1,7 +1,7 @@
 // `rkt attach`: an app's output as it comes, from the pod's journal (the stage1s keep no other copy), and,
 // for an app started with --stdin=stream, rkt's stdin fed to the app through the stage1's attach
 // entrypoint. Attaching ends when the app exits (rkt then exits with the app's code) or on SIGINT/SIGTERM.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { PodManifest } from '../../common/appc/index.js';
 import { annotationValue } from '../../common/appc/index.js';
@@ -28,6 +28,8 @@ const POLL_MS = 250;
  * quiet.
  */
 const DRAIN_AFTER_END_MS = 300;
+/** While waiting for that line, the follower is restarted this often (see follow()). */
+const REFOLLOW_MS = 2000;
 const DRAIN_QUIET_MS = 2000;
 const DRAIN_MAX_MS = 30_000;
 
@@ -117,39 +119,37 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
   const endedRuns = new Set<string>();
   // Everything after the app's last entry so far: `-n 0 -f` would miss what the app writes while journalctl
   // starts up, which is just when the first input arrives.
-  const after = wantOutput && journal !== undefined ? await lastCursor(journal, app) : undefined;
-  const follower = wantOutput && journal !== undefined
-    ? spawn('journalctl', ['-D', journal, '--no-pager', '-o', 'json', '-f', ...(after !== undefined ? [`--after-cursor=${after}`] : ['-n', 'all']), `SYSLOG_IDENTIFIER=${app}`, '+', `_SYSTEMD_UNIT=${reaperUnitName(app)}`], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : undefined;
-  if (follower) {
-    out.debug(`attach: output of ${app} from journalctl -D ${journal ?? ''} -f`);
-    let partial = '';
-    follower.stdout!.setEncoding('utf8');
-    follower.stdout!.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) {
-        let e: unknown;
-        try {
-          e = JSON.parse(l);
-        } catch {
-          continue; // journalctl's own notices
-        }
-        if (typeof e !== 'object' || e === null) continue;
-        const entry = e as Record<string, unknown>;
-        if (entry['_SYSTEMD_UNIT'] === reaperUnitName(app)) {
-          const inv = endedRunOf(messageOf(entry)?.toString('utf8') ?? '');
-          if (inv !== undefined) endedRuns.add(inv);
-          continue;
-        }
-        const stream = streamOf(entry);
-        const msg = messageOf(entry);
-        if (msg === undefined || !r.streams.has(stream)) continue;
-        lastOutput = Date.now();
-        (stream === 'stderr' ? process.stderr : process.stdout).write(msg);
-      }
-    });
-  }
+  let cursor = wantOutput && journal !== undefined ? await lastCursor(journal, app) : undefined;
+  const onEntry = (entry: Record<string, unknown>): void => {
+    if (typeof entry['__CURSOR'] === 'string') cursor = entry['__CURSOR'];
+    if (entry['_SYSTEMD_UNIT'] === reaperUnitName(app)) {
+      const inv = endedRunOf(messageOf(entry)?.toString('utf8') ?? '');
+      if (inv !== undefined) endedRuns.add(inv);
+      return;
+    }
+    const stream = streamOf(entry);
+    const msg = messageOf(entry);
+    if (msg === undefined || !r.streams.has(stream)) return;
+    lastOutput = Date.now();
+    (stream === 'stderr' ? process.stderr : process.stdout).write(msg);
+  };
+  // journalctl -f wakes on inotify, and a kvm guest's journal written through 9p does not always raise it:
+  // the drain below restarts the follower from the last cursor, which reads the files afresh.
+  const follow = (): ChildProcess => {
+    const child = spawn('journalctl', ['-D', journal ?? '', '--no-pager', '-o', 'json', '-f', ...(cursor !== undefined ? [`--after-cursor=${cursor}`] : ['-n', 'all']), `SYSLOG_IDENTIFIER=${app}`, '+', `_SYSTEMD_UNIT=${reaperUnitName(app)}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    readJsonLines(child, onEntry);
+    return child;
+  };
+  let follower = wantOutput && journal !== undefined ? follow() : undefined;
+  if (follower) out.debug(`attach: output of ${app} from journalctl -D ${journal ?? ''} -f`);
+  const refollow = async (): Promise<void> => {
+    if (follower === undefined) return;
+    const old = follower;
+    const closed = new Promise<void>((res) => { if (old.exitCode !== null || old.signalCode !== null) res(); else old.once('close', () => res()); });
+    old.kill('SIGTERM');
+    await closed;
+    follower = follow();
+  };
 
   let stopped = false;
   let writerCode = 0;
@@ -193,7 +193,7 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
         break;
       }
     }
-    if (!stopped && follower) await drainOutput(endedRun, endedRuns, () => lastOutput, out, app);
+    if (!stopped && follower) await drainOutput(endedRun, endedRuns, () => lastOutput, refollow, out, app);
     return stopped ? writerCode : exitCode ?? 0;
   } finally {
     process.off('SIGINT', stop);
@@ -204,14 +204,21 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
 }
 
 /** Waits for the app's output that is still on its way to the journal after its run `endedRun` ended. */
-async function drainOutput(endedRun: string | undefined, endedRuns: ReadonlySet<string>, lastOutput: () => number, out: Output, app: string): Promise<void> {
+async function drainOutput(
+  endedRun: string | undefined, endedRuns: ReadonlySet<string>, lastOutput: () => number, refollow: () => Promise<void>, out: Output, app: string,
+): Promise<void> {
   const start = Date.now();
   const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
   if (endedRun !== undefined) {
+    let refollowed = Date.now();
     while (!endedRuns.has(endedRun)) {
       if (Date.now() - start >= DRAIN_MAX_MS) {
         out.debug(`attach: the journal has no end line for run ${endedRun} of ${app} after ${DRAIN_MAX_MS} ms; output may be cut short`);
         return;
+      }
+      if (Date.now() - refollowed >= REFOLLOW_MS) {
+        await refollow();
+        refollowed = Date.now();
       }
       await sleep(100);
     }
@@ -220,4 +227,23 @@ async function drainOutput(endedRun: string | undefined, endedRuns: ReadonlySet<
     return;
   }
   while (Date.now() - Math.max(lastOutput(), start) < DRAIN_QUIET_MS && Date.now() - start < DRAIN_MAX_MS) await sleep(100);
+}
+
+/** Hands each JSON entry journalctl prints to `onEntry` (its own notices, not JSON, are skipped). */
+function readJsonLines(child: ChildProcess, onEntry: (e: Record<string, unknown>) => void): void {
+  let partial = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) {
+      let e: unknown;
+      try {
+        e = JSON.parse(l);
+      } catch {
+        continue;
+      }
+      if (typeof e === 'object' && e !== null) onEntry(e as Record<string, unknown>);
+    }
+  });
 }

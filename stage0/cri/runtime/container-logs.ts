@@ -37,7 +37,13 @@ interface Follower {
   logPath: string;
   /** Runs (invocation ids) whose reaper line the follower has read: their output is all in the log file. */
   endedRuns: Set<string>;
+  /** When it was last restarted to catch up; set, the close handler starts the next one for this container. */
+  restartedAt: number;
+  restartFor?: CriContainer;
 }
+
+/** How often a follower that has not seen an exited run's end line is restarted (see caughtUp). */
+const CATCH_UP_RESTART_MS = 2000;
 
 /**
  * How long an exited container may still show as running while its last lines are on their way (a kvm
@@ -95,7 +101,7 @@ export class ContainerLogs {
       if (follow) args.push('-f', '-n', 'all');
       if (cursor !== '') args.push(`--after-cursor=${cursor}`);
       const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-      const f: Follower = { child, logPath: c.record.logPath, fd: fs.openSync(c.record.logPath, 'a', 0o640), endedRuns: new Set() };
+      const f: Follower = { child, logPath: c.record.logPath, fd: fs.openSync(c.record.logPath, 'a', 0o640), endedRuns: new Set(), restartedAt: Date.now() };
       this.followers.set(id, f);
       this.debug(`logs of ${c.app} (${id.slice(0, 12)}) -> ${c.record.logPath}${cursor ? ' (resuming)' : ''}`);
       let partial = '';
@@ -121,6 +127,7 @@ export class ContainerLogs {
       child.on('close', () => {
         fs.closeSync(f.fd);
         if (this.followers.get(id) === f) this.followers.delete(id);
+        if (f.restartFor !== undefined) void this.start(f.restartFor, true).catch((err: unknown) => this.debug(`restarting the log copier of ${c.app} failed: ${String(err)}`));
       });
     } finally {
       this.starting.delete(id);
@@ -132,16 +139,27 @@ export class ContainerLogs {
    * (containerd likewise reports the exit after the container's output was copied). True when nothing
    * follows it, for a run without an invocation id, and past LOG_CATCH_UP_MAX_MS.
    */
-  caughtUp(id: string, status: AppStatus): boolean {
-    const f = this.followers.get(id);
+  caughtUp(c: CriContainer, status: AppStatus): boolean {
+    const f = this.followers.get(c.record.id);
     const last = status.runs[status.runs.length - 1];
     if (f === undefined || status.state !== 'exited' || last?.invocationId === undefined) return true;
     if (f.endedRuns.has(last.invocationId)) return true;
-    return Date.now() - last.finishedAt.getTime() > LOG_CATCH_UP_MAX_MS;
+    if (Date.now() - last.finishedAt.getTime() > LOG_CATCH_UP_MAX_MS) return true;
+    // journalctl -f wakes on inotify, which a kvm guest's journal written through 9p does not always raise:
+    // a follower restarted from the saved cursor reads the files afresh.
+    if (f.restartFor === undefined && Date.now() - f.restartedAt >= CATCH_UP_RESTART_MS) {
+      f.restartFor = c;
+      this.debug(`logs of ${c.app}: the end of run ${last.invocationId} is not copied yet; restarting the copier`);
+      f.child.kill('SIGTERM');
+    }
+    return false;
   }
 
   stop(id: string): void {
-    this.followers.get(id)?.child.kill('SIGTERM');
+    const f = this.followers.get(id);
+    if (f === undefined) return;
+    f.restartFor = undefined;
+    f.child.kill('SIGTERM');
   }
 
   /** ReopenContainerLog: kubelet rotated the file; later lines go to a new file at the same path. */
@@ -155,6 +173,9 @@ export class ContainerLogs {
   }
 
   stopAll(): void {
-    for (const f of this.followers.values()) f.child.kill('SIGTERM');
+    for (const f of this.followers.values()) {
+      f.restartFor = undefined;
+      f.child.kill('SIGTERM');
+    }
   }
 }

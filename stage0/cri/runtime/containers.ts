@@ -86,7 +86,7 @@ export interface ContainerView { c: CriContainer; status: AppStatus; state: Cont
  */
 export async function viewContainer(c: CriContainer, logs?: ContainerLogs): Promise<ContainerView> {
   const status = await appStatus(c);
-  if (logs !== undefined && c.sandbox.snap.state === 'running' && !logs.caughtUp(c.record.id, status)) return { c, status, state: 'CONTAINER_RUNNING' };
+  if (logs !== undefined && c.sandbox.snap.state === 'running' && !logs.caughtUp(c, status)) return { c, status, state: 'CONTAINER_RUNNING' };
   return { c, status, state: STATES[status.state] };
 }
 
