@@ -3,7 +3,7 @@
 // symlink to a host file, a FIFO that blocks the reader, a device, or a huge file there. These readers
 // follow no symlink below the pod directory, open nothing but regular files, never block, and read a
 // bounded amount; anything else reads as absent.
-import { constants as C } from 'node:fs';
+import { constants as C, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, RktError } from './errors.js';
@@ -20,7 +20,7 @@ const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENXIO', 'EISDIR', 'EACCES
  * meanwhile is still not followed). Resolves to undefined when a component is missing, a symlink or not
  * a directory, or the file is not a regular file.
  */
-async function openBelow(podDir: string, rel: string): Promise<fs.FileHandle | undefined> {
+async function openBelow(podDir: string, rel: string): Promise<{ handle: fs.FileHandle; stat: Stats } | undefined> {
   const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.length === 0 || parts.includes('..')) throw new Error(`not a path below the pod: ${rel}`);
   let dir: fs.FileHandle | undefined;
@@ -45,9 +45,9 @@ async function openBelow(podDir: string, rel: string): Promise<fs.FileHandle | u
       await dir.close();
       return undefined;
     }
-    const file = dir;
+    const handle = dir;
     dir = undefined;
-    return file;
+    return { handle, stat: st };
   } catch (err) {
     await dir?.close().catch(() => undefined);
     if (ABSENT.has(errnoCode(err) ?? '')) return undefined;
@@ -63,10 +63,10 @@ function relativeTo(podDir: string, file: string): string {
 
 /** The file's text and mtime, or undefined when it is absent, not a plain file, or over `maxBytes`. */
 export async function readPodWrittenFile(podDir: string, file: string, maxBytes = STATUS_FILE_MAX): Promise<{ text: string; mtime: Date } | undefined> {
-  const h = await openBelow(podDir, relativeTo(podDir, file));
-  if (h === undefined) return undefined;
+  const opened = await openBelow(podDir, relativeTo(podDir, file));
+  if (opened === undefined) return undefined;
+  const { handle: h, stat: st } = opened;
   try {
-    const st = await h.stat();
     if (st.size > maxBytes) return undefined;
     const buf = Buffer.alloc(maxBytes + 1);
     let n = 0;
@@ -84,13 +84,10 @@ export async function readPodWrittenFile(podDir: string, file: string, maxBytes 
 
 /** The file's mtime, with readPodWrittenFile's rules (nothing followed, plain files only). */
 export async function podWrittenMtime(podDir: string, file: string): Promise<Date | undefined> {
-  const h = await openBelow(podDir, relativeTo(podDir, file));
-  if (h === undefined) return undefined;
-  try {
-    return (await h.stat()).mtime;
-  } finally {
-    await h.close();
-  }
+  const opened = await openBelow(podDir, relativeTo(podDir, file));
+  if (opened === undefined) return undefined;
+  await opened.handle.close();
+  return opened.stat.mtime;
 }
 
 /**

@@ -6,10 +6,10 @@ import { promisify } from 'node:util';
 import type { PodManifest } from '../../common/appc/index.js';
 import { annotationValue } from '../../common/appc/index.js';
 import { RktError } from '../../common/errors.js';
-import { APP_STDIN_ANNOTATION, buildAttachArgs, endedRunOf, reaperUnitName } from '../../common/stage1-contract.js';
+import { APP_STDIN_ANNOTATION, buildAttachArgs, reaperUnitName } from '../../common/stage1-contract.js';
 import type { Output } from '../context/output.js';
 import { waitForPodPid } from '../pod/info.js';
-import { podJournalDir } from '../pod/journal.js';
+import { entryMessage, podJournalDir, reaperEntry, readJournalJson, type JournalEntry } from '../pod/journal.js';
 import { probePod, type PodSnapshot } from '../pod/state.js';
 import { spawnAttachEntrypoint } from '../stage1/invoke.js';
 import { entrypointPath, readPodStage1 } from '../stage1/pod-stage1.js';
@@ -72,11 +72,9 @@ function streamOf(entry: Record<string, unknown>): 'stdout' | 'stderr' {
   return prio <= 3 ? 'stderr' : 'stdout';
 }
 
-function messageOf(entry: Record<string, unknown>): Buffer | undefined {
-  const raw = entry['MESSAGE'];
-  if (typeof raw === 'string') return Buffer.from(`${raw}\n`);
-  if (Array.isArray(raw) && raw.every((b) => typeof b === 'number')) return Buffer.concat([Buffer.from(raw as number[]), Buffer.from('\n')]);
-  return undefined;
+function messageOf(entry: JournalEntry): Buffer | undefined {
+  const m = entryMessage(entry);
+  return m === undefined ? undefined : Buffer.concat([m, Buffer.from('\n')]);
 }
 
 export interface AttachRequest {
@@ -122,9 +120,9 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
   let cursor = wantOutput && journal !== undefined ? await lastCursor(journal, app) : undefined;
   const onEntry = (entry: Record<string, unknown>): void => {
     if (typeof entry['__CURSOR'] === 'string') cursor = entry['__CURSOR'];
-    if (entry['_SYSTEMD_UNIT'] === reaperUnitName(app)) {
-      const inv = endedRunOf(messageOf(entry)?.toString('utf8') ?? '');
-      if (inv !== undefined) endedRuns.add(inv);
+    const ended = reaperEntry(entry, app);
+    if (ended !== null) {
+      if (ended !== undefined) endedRuns.add(ended);
       return;
     }
     const stream = streamOf(entry);
@@ -137,7 +135,7 @@ export async function attachToApp(r: AttachRequest): Promise<number> {
   // the drain below restarts the follower from the last cursor, which reads the files afresh.
   const follow = (): ChildProcess => {
     const child = spawn('journalctl', ['-D', journal ?? '', '--no-pager', '-o', 'json', '-f', ...(cursor !== undefined ? [`--after-cursor=${cursor}`] : ['-n', 'all']), `SYSLOG_IDENTIFIER=${app}`, '+', `_SYSTEMD_UNIT=${reaperUnitName(app)}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    readJsonLines(child, onEntry);
+    readJournalJson(child, (entries) => { for (const e of entries) onEntry(e); });
     return child;
   };
   let follower = wantOutput && journal !== undefined ? follow() : undefined;
@@ -227,23 +225,4 @@ async function drainOutput(
     return;
   }
   while (Date.now() - Math.max(lastOutput(), start) < DRAIN_QUIET_MS && Date.now() - start < DRAIN_MAX_MS) await sleep(100);
-}
-
-/** Hands each JSON entry journalctl prints to `onEntry` (its own notices, not JSON, are skipped). */
-function readJsonLines(child: ChildProcess, onEntry: (e: Record<string, unknown>) => void): void {
-  let partial = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) {
-      let e: unknown;
-      try {
-        e = JSON.parse(l);
-      } catch {
-        continue;
-      }
-      if (typeof e === 'object' && e !== null) onEntry(e as Record<string, unknown>);
-    }
-  });
 }

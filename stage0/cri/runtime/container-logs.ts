@@ -5,18 +5,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { endedRunOf, reaperUnitName } from '../../../common/stage1-contract.js';
+import { reaperUnitName } from '../../../common/stage1-contract.js';
 import type { AppStatus } from '../../app/app-state.js';
-import { podJournalDir } from '../../pod/journal.js';
+import { entryMessage, podJournalDir, reaperEntry, readJournalJson, type JournalEntry } from '../../pod/journal.js';
 import type { CriContainer } from './cri-pods.js';
 
 /** One journal entry as a CRI log line; journald marks lines it split at LineMax (`_LINE_BREAK=line-max`). */
 export function criLogLine(entry: Record<string, unknown>): string | undefined {
-  const raw = entry['MESSAGE'];
-  let msg: string;
-  if (typeof raw === 'string') msg = raw;
-  else if (Array.isArray(raw) && raw.every((b) => typeof b === 'number')) msg = Buffer.from(raw as number[]).toString('utf8');
-  else return undefined;
+  const bytes = entryMessage(entry);
+  if (bytes === undefined) return undefined;
+  const msg = bytes.toString('utf8');
   const us = typeof entry['__REALTIME_TIMESTAMP'] === 'string' ? BigInt(entry['__REALTIME_TIMESTAMP']) : BigInt(Date.now()) * 1000n;
   const ms = Number(us / 1000n);
   const iso = new Date(ms).toISOString(); // ...T12:00:00.123Z
@@ -32,6 +30,7 @@ export function criLogLine(entry: Record<string, unknown>): string | undefined {
 const cursorFile = (c: CriContainer): string => path.join(c.sandbox.snap.dir, 'cri-logs', `${c.app}.cursor`);
 
 interface Follower {
+  app: string;
   child: ChildProcess;
   fd: number;
   logPath: string;
@@ -55,13 +54,13 @@ const LOG_CATCH_UP_MAX_MS = 30_000;
  * Lines are written synchronously, then the cursor of the last one (tmp + rename), once per chunk journalctl
  * hands over: a kill -9 between the two can repeat at most that chunk, and never loses a line.
  */
-function writeChunk(f: Follower, cursorPath: string, entries: readonly Record<string, unknown>[]): void {
+function writeChunk(f: Follower, cursorPath: string, entries: readonly JournalEntry[]): void {
   let out = '';
   let cursor = '';
   for (const e of entries) {
-    if (typeof e['_SYSTEMD_UNIT'] === 'string' && e['_SYSTEMD_UNIT'].startsWith('rkt-reaper@')) {
-      const inv = typeof e['MESSAGE'] === 'string' ? endedRunOf(e['MESSAGE']) : undefined;
-      if (inv !== undefined) f.endedRuns.add(inv);
+    const ended = reaperEntry(e, f.app);
+    if (ended !== null) {
+      if (ended !== undefined) f.endedRuns.add(ended);
       if (typeof e['__CURSOR'] === 'string') cursor = e['__CURSOR'];
       continue;
     }
@@ -101,23 +100,10 @@ export class ContainerLogs {
       if (follow) args.push('-f', '-n', 'all');
       if (cursor !== '') args.push(`--after-cursor=${cursor}`);
       const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-      const f: Follower = { child, logPath: c.record.logPath, fd: fs.openSync(c.record.logPath, 'a', 0o640), endedRuns: new Set(), restartedAt: Date.now() };
+      const f: Follower = { app: c.app, child, logPath: c.record.logPath, fd: fs.openSync(c.record.logPath, 'a', 0o640), endedRuns: new Set(), restartedAt: Date.now() };
       this.followers.set(id, f);
       this.debug(`logs of ${c.app} (${id.slice(0, 12)}) -> ${c.record.logPath}${cursor ? ' (resuming)' : ''}`);
-      let partial = '';
-      child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (chunk: string) => {
-        const lines = (partial + chunk).split('\n');
-        partial = lines.pop() ?? '';
-        const entries: Record<string, unknown>[] = [];
-        for (const l of lines) {
-          try {
-            const e: unknown = JSON.parse(l);
-            if (typeof e === 'object' && e !== null) entries.push(e as Record<string, unknown>);
-          } catch {
-            // not an entry (journalctl's own notices)
-          }
-        }
+      readJournalJson(child, (entries) => {
         try {
           writeChunk(f, cursorFile(c), entries);
         } catch (err) {
